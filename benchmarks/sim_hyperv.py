@@ -1,0 +1,127 @@
+"""Benchmark: ``Get-VMNetworkAdapter -All`` of 1,000 adapters through the real pypsrp client.
+
+Target: < 2 s for the whole invocation against the simulated host on loopback.
+Run: ``.venv/bin/python benchmarks/sim_hyperv.py [--adapters N] [--runs R]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from typing import Any
+
+from pypsrp.powershell import PowerShell, RunspacePool
+from pypsrp.wsman import WSMan
+
+from engine.sim import start_simulator
+from engine.sim.host import SimulatedHost
+from engine.sim.hyperv.fixture import fixture_to_model
+
+PASSWORD = "bench-pass"
+PER_VM = 10
+# What hvnet's collector asks for (ARCHITECTURE: one pipeline, Select-Object -Property …).
+COLLECTED = [
+    "VMName", "VMId", "Name", "Id", "IsManagementOs", "SwitchName", "SwitchId", "Connected", "MacAddress",
+    "DynamicMacAddressEnabled", "MacAddressSpoofing", "DhcpGuard", "RouterGuard", "IovWeight",
+    "IovQueuePairsRequested", "IovUsage", "VFDataPathActive", "VirtualSubnetId", "VMQWeight",
+]  # fmt: skip
+SHAPES: list[tuple[str, list[tuple[str, Any]]]] = [
+    ("Get-VMNetworkAdapter -All | Select-Object -Property <19>", [("Property", COLLECTED)]),
+    ("... | Select-Object -ExpandProperty VlanSetting", [("ExpandProperty", "VlanSetting"), ("Property", ["VMName", "Name", "Id"])]),
+    ("Get-VMNetworkAdapter -All (full objects, 83 properties)", []),
+]
+
+
+def bench_fixture(adapters: int) -> dict[str, Any]:
+    """A 2022 host with one IOV SET switch and ``adapters`` VM adapters, 10 per VM."""
+    nics = [
+        {"name": f"SLOT 3 Port {i}", "interfaceDescription": "Mellanox ConnectX-5 Adapter" + (f" #{i}" if i > 1 else ""),
+         "macAddress": f"98-03-9B-00-00-0{i}", "linkSpeedGbps": 25,
+         "sriov": {"supported": True, "totalVFs": 64, "enabled": True, "numVFs": 64}}
+        for i in (1, 2)
+    ]  # fmt: skip
+    vms = []
+    for v in range(adapters // PER_VM):
+        vms.append({
+            "name": f"vm{v:03d}", "generation": 2, "state": "Running",
+            "adapters": [
+                {"name": f"nic{a}", "switch": "sw-compute", "macAddress": f"00155D{v // 256:02X}{v % 256:02X}{a:02X}", "iovWeight": 100 if a == 0 else 0,
+                 "vlan": {"mode": "access", "vlanId": 10 + a}}
+                for a in range(PER_VM)
+            ],
+        })  # fmt: skip
+    return {
+        "metadata": {"name": "bench"},
+        "computerName": "BENCH",
+        "osBuild": 20348,
+        "netAdapters": nics,
+        "switches": [{"name": "sw-compute", "type": "External", "enableIov": True,
+                      "uplinks": {"names": ["SLOT 3 Port 1", "SLOT 3 Port 2"]}}],
+        "vms": vms,
+    }  # fmt: skip
+
+
+def run(adapters: int, runs: int) -> list[tuple[str, float, int]]:
+    loaded = fixture_to_model(bench_fixture(adapters), "<bench>")
+    host = SimulatedHost(loaded.model, loaded.faults)
+    rows: list[tuple[str, float, int]] = []
+    with start_simulator(host, password=PASSWORD) as server:
+        wsman = WSMan(server.bind, port=server.port, ssl=False, auth="basic", username="hvnet",
+                      password=PASSWORD, encryption="never")  # fmt: skip
+        with RunspacePool(wsman) as pool:
+            for label, select in SHAPES:
+                times: list[float] = []
+                count = 0
+                for _ in range(runs):
+                    ps = PowerShell(pool)
+                    ps.add_cmdlet("Get-VMNetworkAdapter").add_parameter("All")
+                    if select:
+                        ps.add_cmdlet("Select-Object")
+                        for name, value in select:
+                            ps.add_parameter(name, value)
+                    start = time.perf_counter()
+                    out = ps.invoke()
+                    times.append(time.perf_counter() - start)
+                    count = len(out)
+                    if ps.had_errors:
+                        raise SystemExit(f"errors: {ps.streams.error}")
+                rows.append((label, statistics.median(times), count))
+    return rows
+
+
+def server_side(adapters: int) -> list[tuple[str, float, int]]:
+    """The simulator's own share: model → objects → CLIXML, without HTTP or the client."""
+    from engine.sim.dispatcher import run_invocation
+    from engine.sim.objects import CommandCall
+    from engine.sim.serialize import to_clixml
+
+    loaded = fixture_to_model(bench_fixture(adapters), "<bench>")
+    host = SimulatedHost(loaded.model, loaded.faults)
+    rows = []
+    for label, select in SHAPES:
+        statement = [CommandCall("Get-VMNetworkAdapter", (("All", None),))]
+        if select:
+            statement.append(CommandCall("Select-Object", tuple(select)))
+        start = time.perf_counter()
+        out = run_invocation(host, [statement]).output
+        for obj in out:
+            to_clixml(obj)
+        rows.append((f"server only: {label}", time.perf_counter() - start, len(out)))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--adapters", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    rows = run(args.adapters, args.runs) + server_side(args.adapters)
+    print(f"{'invocation (pypsrp client over loopback, unless noted)':<70} {'objects':>8} {'median s':>9} {'< 2 s':>6}")
+    for label, seconds, count in rows:
+        verdict = "ok" if seconds < 2.0 else "SLOW"
+        print(f"{label:<70} {count:>8} {seconds:>9.3f} {verdict:>6}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""What to read from a host, in ONE invocation, and how to turn it into ``ObservedHost``.
+
+Every statement projects with ``Select-Object -Property`` to only the properties
+the parsers use, which keeps the payload small on hosts with hundreds of VMs.
+Nested settings (VLAN, bandwidth) are expanded in the pipeline because remoting
+serializes objects to depth 1 (they would otherwise arrive as strings).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+
+from engine.observe.model import ObservedHost
+from engine.observe.parse import parse_observed
+from engine.transport.command import Cmdlet, Pipeline
+from engine.transport.session import HostSession
+
+log = structlog.get_logger("hvnet.observe")
+
+ADAPTER_KEYS = ("Id", "VMName", "Name", "IsManagementOs")
+
+
+def _select(*properties: str) -> Cmdlet:
+    return Cmdlet.of("Select-Object", Property=list(properties))
+
+
+def _read(cmdlet: str, params: dict[str, Any] | None, *properties: str) -> Pipeline:
+    return Pipeline((Cmdlet.of(cmdlet, params or {}), _select(*properties)))
+
+
+def _expand(setting: str, *properties: str) -> Pipeline:
+    return Pipeline(
+        (
+            Cmdlet.of("Get-VMNetworkAdapter", All=True),
+            Cmdlet.of("Select-Object", ExpandProperty=setting, Property=list(properties)),
+        )
+    )
+
+
+# (statement key, pipeline), in the order they run. The keys are what parse_observed reads.
+COLLECTION: tuple[tuple[str, Pipeline], ...] = (
+    ("vmhost", _read("Get-VMHost", None, "ComputerName", "IovSupport", "IovSupportReasons")),
+    (
+        "nics",
+        _read(
+            "Get-NetAdapter",
+            {"Physical": True},
+            "Name",
+            "InterfaceDescription",
+            "DriverDescription",
+            "DriverVersion",
+            "MacAddress",
+            "Speed",
+            "Status",
+            "InterfaceGuid",
+            "InterfaceIndex",
+        ),
+    ),
+    ("nic_hardware", _read("Get-NetAdapterHardwareInfo", None, "Name", "LocationInformationString")),
+    ("sriov", _read("Get-NetAdapterSriov", None, "Name", "SriovSupport", "Enabled", "NumVFs")),
+    # MaxNumVFs lives in a nested capabilities object (a string at remoting depth 1).
+    (
+        "sriov_capabilities",
+        Pipeline(
+            (
+                Cmdlet.of("Get-NetAdapterSriov"),
+                Cmdlet.of("Select-Object", ExpandProperty="HardwareCapabilities", Property=["Name"]),
+            )
+        ),
+    ),
+    ("sriov_vfs", _read("Get-NetAdapterSriovVf", None, "Name", "FunctionID")),
+    (
+        "ip_addresses",
+        _read("Get-NetIPAddress", None, "InterfaceIndex", "InterfaceAlias", "IPAddress", "PrefixLength"),
+    ),
+    (
+        "switches",
+        _read(
+            "Get-VMSwitch",
+            None,
+            "Id",
+            "Name",
+            "SwitchType",
+            "AllowManagementOS",
+            "EmbeddedTeamingEnabled",
+            "IovEnabled",
+            "IovSupport",
+            "IovSupportReasons",
+            "BandwidthReservationMode",
+            "DefaultFlowMinimumBandwidthWeight",
+            "PacketDirectEnabled",
+            "Notes",
+            "NetAdapterInterfaceDescriptions",
+            "NetAdapterInterfaceGuid",
+            "IovVirtualFunctionCount",
+            "IovVirtualFunctionsInUse",
+        ),
+    ),
+    (
+        "teams",
+        _read("Get-VMSwitchTeam", None, "Id", "Name", "NetAdapterInterfaceGuid", "LoadBalancingAlgorithm"),
+    ),
+    ("vms", _read("Get-VM", None, "Id", "Name", "Generation", "State")),
+    (
+        "adapters",
+        _read(
+            "Get-VMNetworkAdapter",
+            {"All": True},
+            "Id",
+            "Name",
+            "IsManagementOs",
+            "VMName",
+            "VMId",
+            "SwitchName",
+            "SwitchId",
+            "Connected",
+            "MacAddress",
+            "DynamicMacAddressEnabled",
+            "MacAddressSpoofing",
+            "DhcpGuard",
+            "RouterGuard",
+            "IovWeight",
+            "IovQueuePairsRequested",
+            "VirtualSubnetId",
+            "IsLegacy",
+            "IovUsage",
+            "VFDataPathActive",
+            "Status",
+        ),
+    ),
+    ("vlans", _expand("VlanSetting", *ADAPTER_KEYS)),
+    # BandwidthSetting is null until first set: such adapters yield no object here.
+    ("bandwidth", _expand("BandwidthSetting", "Id")),
+    (
+        "provider_addresses",
+        _read(
+            "Get-NetVirtualizationProviderAddress",
+            None,
+            "ProviderAddress",
+            "PrefixLength",
+            "InterfaceIndex",
+            "VlanID",
+            "MACAddress",
+        ),
+    ),
+    (
+        "lookup_records",
+        _read(
+            "Get-NetVirtualizationLookupRecord",
+            None,
+            "CustomerAddress",
+            "ProviderAddress",
+            "VirtualSubnetID",
+            "MACAddress",
+            "VMName",
+            "Rule",
+            "Type",
+        ),
+    ),
+    (
+        "customer_routes",
+        _read(
+            "Get-NetVirtualizationCustomerRoute",
+            None,
+            "RoutingDomainID",
+            "VirtualSubnetID",
+            "DestinationPrefix",
+            "NextHop",
+            "Metric",
+        ),
+    ),
+)
+
+
+def collection_statements() -> list[Pipeline]:
+    return [pipeline for _, pipeline in COLLECTION]
+
+
+def collect_raw(session: HostSession) -> dict[str, list[Any]]:
+    """Run the whole collection in one ``run`` call; output keyed by statement."""
+    outputs = session.run(collection_statements())
+    return {key: out for (key, _), out in zip(COLLECTION, outputs, strict=True)}
+
+
+def collect_observed(session: HostSession, host_name: str) -> ObservedHost:
+    """The host's whole networking state (a snapshot session answers from its file)."""
+    observed = getattr(session, "observed", None)
+    if callable(observed):
+        return observed(host_name)
+    raw = collect_raw(session)
+    result = parse_observed(host_name, raw, str(getattr(session, "connection_address", "") or ""))
+    log.debug(
+        "host.collected",
+        host=host_name,
+        switches=len(result.switches),
+        vms=len(result.vms),
+        adapters=len(result.adapters),
+        requests=session.requests_made,
+    )
+    return result

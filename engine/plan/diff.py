@@ -1,0 +1,146 @@
+"""``diff``: desired resources of one host × its observed state → ordered changes.
+
+Pure. Switches are planned first (their outcome decides what may depend on them);
+the changes come out in apply order (engine.graph), each with ``requires`` naming
+the changes that must succeed before it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import networkx as nx
+
+from engine.errors import ManifestError
+from engine.graph import KIND_RANK, apply_order, build_graph
+from engine.model.resources import (
+    HostVNic,
+    NetworkVirtualization,
+    Resource,
+    SriovNic,
+    VMNetworkAdapter,
+    VMSwitch,
+    address_part,
+)
+from engine.observe.model import ObservedHost
+from engine.plan.context import HostContext, find_management_path, uplink_selector
+from engine.plan.diff_adapter import diff_host_vnic, diff_vm_adapter
+from engine.plan.diff_hnv import cr_key, declared_hnv_keys, diff_hnv, lr_key, pa_key
+from engine.plan.diff_sriov import diff_sriov
+from engine.plan.diff_switch import diff_switch
+from engine.plan.model import Change, HostError
+from engine.plan.resolve import expand_policies, select_nics
+
+__all__ = ["DiffResult", "diff", "unmanaged_objects"]
+
+PENDING = ("create", "update", "replace", "delete")
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    changes: tuple[Change, ...]
+    errors: tuple[HostError, ...]
+    unmanaged: tuple[str, ...]
+    resources: tuple[Resource, ...]  # expanded (one SriovNic per matched NIC)
+
+
+def _diff_one(hc: HostContext, res: Resource) -> Change | None:
+    if isinstance(res, VMSwitch):
+        return diff_switch(hc, res)
+    if isinstance(res, SriovNic):
+        return diff_sriov(hc, res)
+    if isinstance(res, HostVNic):
+        return diff_host_vnic(hc, res)
+    if isinstance(res, VMNetworkAdapter):
+        return diff_vm_adapter(hc, res)
+    if isinstance(res, NetworkVirtualization):
+        return diff_hnv(hc, res)
+    return None
+
+
+def _fallback_order(resources: list[Resource]) -> list[str]:
+    present = sorted((r for r in resources if r.ensure != "absent"), key=lambda r: (KIND_RANK.get(r.kind, 9), r.address))
+    absent = sorted((r for r in resources if r.ensure == "absent"), key=lambda r: (KIND_RANK.get(r.kind, 9), r.address))
+    return [r.address for r in present] + [r.address for r in reversed(absent)]
+
+
+def diff(resources: list[Resource], observed: ObservedHost) -> DiffResult:
+    expansion = expand_policies(resources, observed)
+    expanded = list(expansion.resources)
+    hc = HostContext(observed, expanded, find_management_path(observed, expanded))
+    for res, message in expansion.errors:
+        hc.error(res, message, "spec.nicSelector")
+    nic_of_switch = {
+        r.address: [n.name for n in select_nics(sel, observed)]
+        for r in expanded
+        if isinstance(r, VMSwitch) and (sel := uplink_selector(r)) is not None
+    }
+    graph: nx.DiGraph | None
+    try:
+        graph = build_graph(expanded, nic_of_switch)
+        order = apply_order(graph)
+    except ManifestError as exc:  # a cycle or duplicate: still plan, in a stable fallback order
+        graph = None
+        order = _fallback_order(expanded)
+        hc.errors.extend(HostError(d.summary, "", str(d.position or "")) for d in exc.diagnostics)
+    by_address = {r.address: r for r in expanded}
+    changes: dict[str, Change] = {}
+    for res in [r for r in expanded if isinstance(r, VMSwitch)] + [r for r in expanded if not isinstance(r, VMSwitch)]:
+        change = _diff_one(hc, res)
+        if change is not None:
+            changes[res.address] = change
+    ordered = [changes[a] for a in order if a in changes]
+    ordered = [_with_requires(c, by_address[c.address], changes, graph, hc) for c in ordered]
+    return DiffResult(tuple(ordered), tuple(hc.errors), unmanaged_objects(observed, expanded), tuple(expanded))
+
+
+def _with_requires(
+    change: Change, res: Resource, changes: dict[str, Change], graph: nx.DiGraph | None, hc: HostContext
+) -> Change:
+    if change.action not in PENDING:
+        return change
+    related: set[str] = set()
+    if graph is not None and change.address in graph:
+        related.update(graph.successors(change.address) if res.ensure == "absent" else graph.predecessors(change.address))
+    if isinstance(res, VMNetworkAdapter | HostVNic):
+        # An adapter still on a switch that is being replaced waits for the replacement.
+        vm = res.vm if isinstance(res, VMNetworkAdapter) else ""
+        found = (hc.observed.vm_adapters_named(vm, res.adapter_name) if isinstance(res, VMNetworkAdapter)
+                 else hc.observed.host_vnics_named(res.name))
+        for a in found:
+            outcome = hc.switches.get((a.switch_name or "").casefold())
+            if outcome is not None and outcome.action in ("replace", "delete"):
+                related.add(outcome.address)
+    requires = sorted(a for a in related if a in changes and changes[a].action in PENDING and a != change.address)
+    return replace(change, requires=tuple(requires)) if requires else change
+
+
+def _addr(*parts: str) -> str:
+    return "/".join(address_part(p) for p in parts)
+
+
+def unmanaged_objects(observed: ObservedHost, resources: list[Resource]) -> tuple[str, ...]:
+    """Objects on the host that no manifest names: reported, never touched."""
+    host = observed.host
+    switches = {r.name.casefold() for r in resources if isinstance(r, VMSwitch)}
+    vnics = {r.name.casefold() for r in resources if isinstance(r, HostVNic)}
+    adapters = {r.identity for r in resources if isinstance(r, VMNetworkAdapter)}
+    out: list[str] = []
+    out += [_addr(host, "VMSwitch", s.name) for s in observed.switches if s.name.casefold() not in switches]
+    for a in observed.adapters:
+        # A switch's default host vNIC (named after it) is governed by the switch resource.
+        default_of_declared = a.name.casefold() == (a.switch_name or "").casefold() and a.name.casefold() in switches
+        if a.is_management_os and a.name.casefold() not in vnics and not default_of_declared:
+            out.append(_addr(host, "HostVNic", a.name))
+        elif not a.is_management_os and f"{a.vm_name.casefold()}\\{a.name.casefold()}" not in adapters:
+            out.append(_addr(host, "VMNetworkAdapter", a.vm_name, a.name))
+    if not any(isinstance(r, NetworkVirtualization) and r.ensure == "absent" for r in resources):
+        pas, lrs, crs = declared_hnv_keys(resources)
+        out += [_addr(host, "ProviderAddress", p.address) for p in observed.provider_addresses
+                if pa_key(p.address) not in pas]
+        out += [_addr(host, "LookupRecord", f"{r.customer_address} vsid {r.virtual_subnet_id}")
+                for r in observed.lookup_records if lr_key(r.customer_address, r.virtual_subnet_id) not in lrs]
+        out += [_addr(host, "CustomerRoute", f"{r.routing_domain_id} vsid {r.virtual_subnet_id} {r.destination_prefix}")
+                for r in observed.customer_routes
+                if cr_key(r.routing_domain_id, r.virtual_subnet_id, r.destination_prefix) not in crs]
+    return tuple(sorted(dict.fromkeys(out), key=str.casefold))

@@ -1,0 +1,108 @@
+"""The observed configuration a plan depends on, hashed — never runtime values.
+
+``fingerprint_parts`` gives one hash per observed object (by address) so a stale saved
+plan can say *what* changed; ``fingerprint`` hashes all parts together.
+Runtime values (VF usage, iov_usage, vf_data_path_active, status, link speed) are left
+out, so a plan goes stale only when configuration changed. VM state is kept: whether a
+change is blocked or applied depends on it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from typing import Any
+
+from engine.model.resources import address_part
+from engine.observe.model import ObservedHost
+from engine.plan.model import HostPlan
+
+__all__ = ["RUNTIME_FIELDS", "describe_staleness", "fingerprint", "fingerprint_parts"]
+
+RUNTIME_FIELDS = frozenset({
+    "link_speed_bps", "status", "sriov_vfs_in_use",  # NIC
+    "iov_virtual_function_count", "iov_virtual_functions_in_use", "iov_support", "iov_support_reasons",  # switch
+    "iov_usage", "vf_data_path_active",  # adapter
+})
+
+
+def _config(obj: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(obj):
+        if f.name in RUNTIME_FIELDS:
+            continue
+        value = getattr(obj, f.name)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            value = _config(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[f.name] = value
+    return out
+
+
+def _digest(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _add(parts: dict[str, str], address: str, value: Any) -> None:
+    key = address
+    n = 2
+    while key in parts:  # duplicate names (Hyper-V allows them): keep both, distinctly
+        key = f"{address}#{n}"
+        n += 1
+    parts[key] = _digest(value)
+
+
+def fingerprint_parts(observed: ObservedHost) -> dict[str, str]:
+    """``{address: sha256 hex}`` for every observed object, sorted by address."""
+    h = observed.host
+    parts: dict[str, str] = {}
+
+    def addr(*p: str) -> str:
+        return "/".join(address_part(x) for x in (h, *p))
+
+    facts = _config(observed.facts)
+    facts.pop("iov_support_reasons", None)
+    _add(parts, addr("Host"), {k: v for k, v in facts.items() if k != "iov_support"})
+    for nic in sorted(observed.net_adapters, key=lambda n: (n.name.casefold(), n.interface_guid)):
+        _add(parts, addr("NetAdapter", nic.name), _config(nic))
+    for sw in sorted(observed.switches, key=lambda s: (s.name.casefold(), s.id)):
+        _add(parts, addr("VMSwitch", sw.name), _config(sw))
+    for vm in sorted(observed.vms, key=lambda v: (v.name.casefold(), v.id)):
+        _add(parts, addr("VM", vm.name), _config(vm))
+    for a in sorted(observed.adapters, key=lambda a: (a.is_management_os, a.vm_name.casefold(), a.name.casefold(), a.id)):
+        where = addr("HostVNic", a.name) if a.is_management_os else addr("VMNetworkAdapter", a.vm_name, a.name)
+        _add(parts, where, _config(a))
+    for p in sorted(observed.provider_addresses, key=lambda p: p.address):
+        _add(parts, addr("ProviderAddress", p.address), _config(p))
+    for r in sorted(observed.lookup_records, key=lambda r: (r.customer_address, r.virtual_subnet_id)):
+        _add(parts, addr("LookupRecord", f"{r.customer_address} vsid {r.virtual_subnet_id}"), _config(r))
+    for c in sorted(observed.customer_routes, key=lambda c: (c.routing_domain_id, c.virtual_subnet_id, c.destination_prefix)):
+        _add(parts, addr("CustomerRoute", f"{c.routing_domain_id} vsid {c.virtual_subnet_id} {c.destination_prefix}"),
+             _config(c))
+    return dict(sorted(parts.items()))
+
+
+def fingerprint(parts: dict[str, str]) -> str:
+    return "sha256:" + _digest(sorted(parts.items()))
+
+
+def describe_staleness(saved: HostPlan, observed_now: ObservedHost) -> list[str]:
+    """What changed since ``saved`` was planned; empty when the plan is still current."""
+    now = fingerprint_parts(observed_now)
+    if saved.observed_fingerprint and fingerprint(now) == saved.observed_fingerprint:
+        return []
+    before = saved.fingerprint_parts
+    if not before:
+        return [f"{saved.name}: observed configuration changed since the plan was made"]
+    out: list[str] = []
+    for address in sorted(set(before) | set(now)):
+        if address not in now:
+            out.append(f"{address}: removed from the host")
+        elif address not in before:
+            out.append(f"{address}: appeared on the host")
+        elif before[address] != now[address]:
+            out.append(f"{address}: configuration changed")
+    return out or [f"{saved.name}: observed configuration changed since the plan was made"]

@@ -1,0 +1,185 @@
+"""``SimulatedHost``: one simulated Hyper-V host, as the protocol layer sees it (SimHostAPI).
+
+It owns the Hyper-V model, the cmdlet registry, the lock that serializes cmdlets
+(VMMS serializes too), the counters tests read, fault injection (latency, failing
+cmdlets, a dropped request) and the state file (CONTRACT §4): written atomically
+after every request, holding the model, the faults and ``counters``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+from engine.sim.hyperv import build_registry
+from engine.sim.hyperv.fixture import FailCmdlet, Faults, load_fixture_file
+from engine.sim.hyperv.model import HostModel
+from engine.sim.objects import ErrorRecord, PSEnum, PSList, PSObj
+from engine.sim.registry import Registry
+
+STATE_FORMAT = 1
+
+
+class SimulatedHost:
+    """A simulated host; thread-safe through ``lock`` (an RLock)."""
+
+    def __init__(
+        self,
+        model: HostModel,
+        faults: Faults | None = None,
+        state_path: str | Path | None = None,
+        counters: dict[str, Any] | None = None,
+        dropped: bool = False,
+    ) -> None:
+        self.model = model
+        self.faults = faults or Faults()
+        self.state_path = Path(state_path) if state_path is not None else None
+        self.counters: dict[str, Any] = counters or {"requests": {}, "cmdlets": []}
+        self.lock = threading.RLock()
+        self._dropped = dropped
+        self.registry: Registry = build_registry(self)
+
+    @property
+    def name(self) -> str:
+        return self.model.computer_name
+
+    # ---- construction -------------------------------------------------------------
+    @classmethod
+    def from_fixture(cls, path: str | Path, state_path: str | Path | None = None) -> SimulatedHost:
+        """Load from the state file if it exists, else from the fixture (then write the state)."""
+        if state_path is not None and Path(state_path).exists():
+            return cls.from_state(state_path)
+        loaded = load_fixture_file(path)
+        host = cls(loaded.model, loaded.faults, state_path)
+        host.save()
+        return host
+
+    @classmethod
+    def from_state(cls, state_path: str | Path) -> SimulatedHost:
+        data = json.loads(Path(state_path).read_text(encoding="utf-8"))
+        raw_faults = data.get("faults") or {}
+        faults = Faults(
+            latency_ms=int(raw_faults.get("latency_ms", 0)),
+            fail_cmdlets=[FailCmdlet(**f) for f in raw_faults.get("fail_cmdlets", [])],
+            drop_after_requests=raw_faults.get("drop_after_requests"),
+        )
+        return cls(
+            HostModel.from_json(data["model"]),
+            faults,
+            state_path,
+            counters=data.get("counters"),
+            dropped=bool(data.get("dropped", False)),
+        )
+
+    # ---- SimHostAPI ---------------------------------------------------------------
+    def count_request(self, action: str) -> None:
+        with self.lock:
+            requests = self.counters["requests"]
+            requests[action] = requests.get(action, 0) + 1
+
+    def before_cmdlet(self, cmdlet: str, parameters: dict[str, Any]) -> ErrorRecord | None:
+        with self.lock:
+            spec = self.registry.get(cmdlet)
+            canonical = spec.name if spec is not None else cmdlet
+            log: list[dict[str, Any]] = self.counters["cmdlets"]
+            nth = 1 + sum(1 for c in log if c["cmdlet"].casefold() == canonical.casefold())
+            log.append({"cmdlet": canonical, "parameters": {k: json_safe(v) for k, v in parameters.items()}})
+            for fault in self.faults.fail_cmdlets:
+                # The nth invocation fails, once: the count only grows, so it cannot repeat.
+                if fault.cmdlet.casefold() == canonical.casefold() and fault.nth == nth:
+                    return injected_error(canonical, fault.message)
+            return None
+
+    def after_request(self) -> None:
+        self.save()
+
+    @property
+    def latency_ms(self) -> int:
+        return self.faults.latency_ms
+
+    def should_drop(self, request_number: int) -> bool:
+        with self.lock:
+            limit = self.faults.drop_after_requests
+            if limit is None or self._dropped or request_number != limit + 1:
+                return False
+            self._dropped = True
+            return True
+
+    # ---- state file and test helpers ----------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "format": STATE_FORMAT,
+                "model": self.model.to_json(),
+                "faults": dataclasses.asdict(self.faults),
+                "dropped": self._dropped,
+                "counters": self.counters,
+            }
+
+    def save(self) -> None:
+        """Write the state file atomically (temp file in the same directory + os.replace)."""
+        if self.state_path is None:
+            return
+        with self.lock:
+            text = json.dumps(self.state(), indent=1, sort_keys=False)
+            self.state_path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".state-", suffix=".tmp", dir=self.state_path.parent)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write(text)
+                os.replace(tmp, self.state_path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+
+    def mutating_cmdlets(self) -> list[dict[str, Any]]:
+        """The cmdlet log filtered to mutating cmdlets (for idempotency tests)."""
+        with self.lock:
+            out = []
+            for entry in self.counters["cmdlets"]:
+                spec = self.registry.get(entry["cmdlet"])
+                if spec is not None and spec.mutating:
+                    out.append(entry)
+            return out
+
+
+def injected_error(cmdlet: str, message: str) -> ErrorRecord:
+    """The error a ``failCmdlets`` fault produces."""
+    return ErrorRecord(
+        message=message,
+        fully_qualified_error_id=f"InjectedFault,Microsoft.HyperV.PowerShell.Commands.{cmdlet.replace('-', '')}",
+        category="NotSpecified",
+        activity=cmdlet,
+    )
+
+
+def json_safe(value: Any) -> Any:
+    """A parameter value as JSON: GUIDs as strings, enums by name, piped objects summarized."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return value
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, PSEnum):
+        return value.name
+    if isinstance(value, PSList):
+        return [json_safe(v) for v in value.items]
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, PSObj):
+        ident = value.get("Id")
+        if ident is None:
+            ident = value.get("Name")
+        return {"type": value.type_names[0] if value.type_names else "", "id": json_safe(ident)}
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    return str(value)

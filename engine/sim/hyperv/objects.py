@@ -1,0 +1,280 @@
+"""Model → ``PSObj`` for the Hyper-V module's types, with their full property sets.
+
+Property sets and enum numbers come from the HyperVDsc stubs (STUB, generated from
+the real Hyper-V 2.0.0.0 module: dsccommunity/HyperVDsc tests/Unit/Stubs/Hyper-V.stubs.psm1);
+the VMSwitch set and order are exactly real-captures/get-vmswitch-select-all.txt.
+Runtime-only values (queues, vRSS) are plausible constants. Derived values
+(SwitchType, AllowManagementOS, IovSupport, SR-IOV usage) are computed from the
+model on every read. Nested settings are full PSObjs; the PSRP layer reduces them
+to their ToString at remoting depth > 1.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from engine.sim.hyperv import sriov
+from engine.sim.hyperv.model import VM, HostModel, Nic, PortAdapter, VSwitch
+from engine.sim.objects import Int64, PSEnum, PSList, PSObj, UInt32, UInt64
+
+NS = "Microsoft.HyperV.PowerShell"
+
+ENUMS: dict[str, dict[str, int]] = {
+    "VMSwitchType": {"Private": 0, "Internal": 1, "External": 2},
+    "VMSwitchBandwidthMode": {"Default": 0, "Weight": 1, "Absolute": 2, "None": 3},
+    "VMSwitchLoadBalancingAlgorithm": {"HyperVPort": 4, "Dynamic": 5},
+    "VMSwitchTeamingMode": {"SwitchIndependent": 1},
+    "VrssQueueSchedulingModeType": {"Dynamic": 0, "StaticVmq": 1, "StaticVrss": 2},
+    "VrssVmbusChannelAffinityPolicyType": {"None": 1, "Weak": 2, "Strong": 3, "Strict": 4},
+    "OnOffState": {"On": 0, "Off": 1},
+    "IovInterruptModerationValue": {"Default": 0, "Adaptive": 1, "Off": 2, "Low": 100, "Medium": 200, "High": 300},
+    "VMNetworkAdapterIsolationMode": {"None": 0, "NativeVirtualSubnet": 1, "ExternalVirtualSubnet": 2, "Vlan": 3},
+    "VMNetworkAdapterPortMirroringMode": {"None": 0, "Destination": 1, "Source": 2},
+    "VMNetworkAdapterVlanMode": {"Untagged": 0, "Access": 1, "Trunk": 2, "Private": 3},
+    "VMNetworkAdapterPrivateVlanMode": {"Isolated": 1, "Community": 2, "Promiscuous": 3},
+    "VMNetworkAdapterOperationalStatus": {"Unknown": 0, "Ok": 2, "Degraded": 3},
+    "VMState": {"Other": 1, "Running": 2, "Off": 3, "Stopping": 4, "Saved": 6, "Paused": 9, "Starting": 10},
+    "VirtualMachineSubType": {"Unknown": 0, "Generation1": 1, "Generation2": 2},
+}
+
+SET_INTERFACE_DESCRIPTION = "Teamed-Interface"  # VMSwitch_SETInterfaceDescription (hyperv-model §1.1); text recalled, unverified
+_EXTENSIONS = ("Microsoft Windows Filtering Platform", "Microsoft NDIS Capture")  # real capture
+
+
+def enum(type_name: str, name: str) -> PSEnum:
+    return PSEnum(f"{NS}.{type_name}", name, ENUMS[type_name][name])
+
+
+def on_off(flag: bool) -> PSEnum:
+    return enum("OnOffState", "On" if flag else "Off")
+
+
+def cim_session() -> PSObj:
+    return PSObj(["Microsoft.Management.Infrastructure.CimSession"], {"ComputerName": None}, "CimSession: .")
+
+
+def _guid(text: str | None) -> uuid.UUID | None:
+    return uuid.UUID(text) if text else None
+
+
+def _strings(items: list[str]) -> PSList:
+    return PSList("System.String", list(items))
+
+
+def _qp_assigned(adapter: PortAdapter | None) -> int:
+    """IovQueuePairsAssigned of a VF-backed adapter: its request, capped at 8 per VF (plausible)."""
+    return min(adapter.iov_qp_requested, 8) if adapter is not None else 0
+
+
+# ---- VMSwitch / VMSwitchTeam -------------------------------------------------------
+
+
+def switch_obj(model: HostModel, sw: VSwitch, state: sriov.SriovState) -> PSObj:
+    nics = model.uplink_nics(sw)
+    external = bool(sw.uplinks)
+    iov_support, reasons = model.switch_iov_support(sw)
+    link = nics[0].link_speed_bps if nics else 0
+    if sw.bandwidth_mode == "Absolute" and link:
+        percentage = int(sw.default_flow_min_bw_absolute * 100 // link)
+    elif sw.bandwidth_mode == "Weight":
+        percentage = sw.default_flow_min_bw_weight
+    else:
+        percentage = 0
+    ports = [a for a in model.adapters_on_switch(sw.id) if a.connected]
+    has_vf_hw = any(n.sriov is not None and n.sriov.supported for n in nics)
+    granted = [g for g in state.grants.values() if g.switch_id == sw.id]
+    if not external:
+        description = None
+    elif sw.embedded_teaming:
+        description = SET_INTERFACE_DESCRIPTION
+    else:
+        description = nics[0].interface_description if nics else None
+    props: dict[str, Any] = {
+        "Name": sw.name,
+        "Id": uuid.UUID(sw.id),
+        "Notes": sw.notes,
+        "Extensions": PSList(
+            f"{NS}.VMSwitchExtension",
+            [PSObj([f"{NS}.VMSwitchExtension"], {"Name": e, "SwitchName": sw.name}, e) for e in _EXTENSIONS],
+        ),
+        "BandwidthReservationMode": enum("VMSwitchBandwidthMode", sw.bandwidth_mode),
+        "PacketDirectEnabled": sw.packet_direct,
+        "EmbeddedTeamingEnabled": sw.embedded_teaming,
+        "AllowNetLbfoTeams": False,
+        "IovEnabled": sw.iov_enabled,
+        "SwitchType": enum("VMSwitchType", model.switch_type(sw)),
+        "AllowManagementOS": model.allow_management_os(sw),
+        "NetAdapterInterfaceDescription": description,
+        "NetAdapterInterfaceDescriptions": _strings([n.interface_description for n in nics]) if external else None,
+        "NetAdapterInterfaceGuid": PSList("System.Guid", [uuid.UUID(n.interface_guid) for n in nics]) if external else None,
+        "IovSupport": iov_support,
+        "IovSupportReasons": _strings(reasons) if reasons else None,
+        "AvailableIPSecSA": UInt32(2048 if external else 0),
+        "NumberIPSecSAAllocated": UInt32(0),
+        "AvailableVMQueues": UInt32(31 * len(nics)),
+        "NumberVmqAllocated": UInt32(min(len(ports), 31 * len(nics))),
+        "IovQueuePairCount": UInt32(127 * len(nics) if has_vf_hw else 0),
+        "IovQueuePairsInUse": UInt32(sum(_qp_assigned(model.adapter(g.adapter_id)) for g in granted)),
+        "IovVirtualFunctionCount": UInt32(sriov.switch_vf_count(model, sw)),
+        "IovVirtualFunctionsInUse": UInt32(len(granted)),
+        "PacketDirectInUse": sw.packet_direct,
+        "DefaultQueueVrssEnabledRequested": True,
+        "DefaultQueueVrssEnabled": external,
+        "DefaultQueueVmmqEnabledRequested": True,
+        "DefaultQueueVmmqEnabled": external,
+        "DefaultQueueVrssMaxQueuePairsRequested": UInt32(16),
+        "DefaultQueueVrssMaxQueuePairs": UInt32(4 if external else 0),
+        "DefaultQueueVrssMinQueuePairsRequested": UInt32(1),
+        "DefaultQueueVrssMinQueuePairs": UInt32(1 if external else 0),
+        "DefaultQueueVrssQueueSchedulingModeRequested": enum("VrssQueueSchedulingModeType", "StaticVrss"),
+        "DefaultQueueVrssQueueSchedulingMode": enum("VrssQueueSchedulingModeType", "StaticVrss"),
+        "DefaultQueueVrssExcludePrimaryProcessorRequested": False,
+        "DefaultQueueVrssExcludePrimaryProcessor": False,
+        "SoftwareRscEnabled": True,
+        "RscOffloadEnabled": False,
+        "BandwidthPercentage": UInt32(percentage),
+        "DefaultFlowMinimumBandwidthAbsolute": UInt64(sw.default_flow_min_bw_absolute),
+        "DefaultFlowMinimumBandwidthWeight": UInt64(sw.default_flow_min_bw_weight),
+        "CimSession": cim_session(),
+        "ComputerName": model.computer_name,
+        "IsDeleted": False,
+        "DefaultQueueVmmqQueuePairs": UInt32(4 if external else 0),
+        "DefaultQueueVmmqQueuePairsRequested": UInt32(16),
+    }
+    return PSObj([f"{NS}.VMSwitch"], props, sw.name)
+
+
+def switch_team_obj(model: HostModel, sw: VSwitch) -> PSObj:
+    nics = model.uplink_nics(sw)
+    props: dict[str, Any] = {
+        "Name": sw.name,
+        "Id": uuid.UUID(sw.id),
+        "NetAdapterInterfaceDescription": _strings([n.interface_description for n in nics]),
+        "NetAdapterInterfaceGuid": PSList("System.Guid", [uuid.UUID(n.interface_guid) for n in nics]),
+        "TeamingMode": enum("VMSwitchTeamingMode", sw.teaming_mode or "SwitchIndependent"),
+        "LoadBalancingAlgorithm": enum("VMSwitchLoadBalancingAlgorithm", sw.lb_algorithm or model.default_lb_algorithm),
+    }
+    return PSObj([f"{NS}.VMSwitchTeam"], props, sw.name)
+
+
+# ---- VM and VMHost -------------------------------------------------------------------
+
+
+def vm_obj(model: HostModel, vm: VM) -> PSObj:
+    """The VirtualMachine properties hvnet and common scripts read (a subset of the STUB set)."""
+    running = vm.state == "Running"
+    adapters = [a for a in model.vm_adapters(vm.id)]
+    props: dict[str, Any] = {
+        "VMName": vm.name,
+        "VMId": uuid.UUID(vm.id),
+        "State": enum("VMState", vm.state if vm.state in ENUMS["VMState"] else "Other"),
+        "Status": "Operating normally",
+        "Generation": vm.generation,
+        "VirtualMachineSubType": enum("VirtualMachineSubType", f"Generation{vm.generation}"),
+        "Version": "10.0" if model.os_build >= 20348 else "9.0" if model.os_build >= 17763 else "8.0",
+        "ProcessorCount": Int64(2),
+        "MemoryStartup": Int64(2 * 1024**3),
+        "MemoryAssigned": Int64(2 * 1024**3 if running else 0),
+        "DynamicMemoryEnabled": False,
+        "Uptime": "00:00:00",
+        "Notes": "",
+        "NetworkAdapters": PSList(f"{NS}.VMNetworkAdapter", [a.name for a in adapters]),
+        "IsClustered": False,
+        "Path": f"C:\\ProgramData\\Microsoft\\Windows\\Hyper-V\\{vm.name}",
+        "Id": uuid.UUID(vm.id),
+        "Name": vm.name,
+        "CimSession": cim_session(),
+        "ComputerName": model.computer_name,
+        "IsDeleted": False,
+    }
+    return PSObj([f"{NS}.VirtualMachine", f"{NS}.VirtualMachineBase"], props, f"VirtualMachine (Name = '{vm.name}') [Id = '{vm.id}']")
+
+
+def vmhost_obj(model: HostModel) -> PSObj:
+    host_vnics = model.host_vnics()
+    props: dict[str, Any] = {
+        "LogicalProcessorCount": 32,
+        "IovSupport": model.iov_support,
+        "IovSupportReasons": None if model.iov_support else _strings(model.iov_support_reasons),
+        "InternalNetworkAdapters": PSList(f"{NS}.VMInternalNetworkAdapter", [a.name for a in host_vnics]),
+        "ExternalNetworkAdapters": PSList(f"{NS}.VMExternalNetworkAdapter", []),
+        "EnableEnhancedSessionMode": False,
+        "MacAddressMaximum": f"{model.mac_prefix}FF",
+        "MacAddressMinimum": f"{model.mac_prefix}00",
+        "NumaSpanningEnabled": True,
+        "VirtualHardDiskPath": "C:\\ProgramData\\Microsoft\\Windows\\Virtual Hard Disks",
+        "VirtualMachinePath": "C:\\ProgramData\\Microsoft\\Windows\\Hyper-V",
+        "FullyQualifiedDomainName": model.computer_name,
+        "MemoryCapacity": Int64(256 * 1024**3),
+        "Name": model.computer_name,
+        "CimSession": cim_session(),
+        "ComputerName": model.computer_name,
+        "IsDeleted": False,
+    }
+    return PSObj([f"{NS}.VMHost"], props, model.computer_name)
+
+
+# ---- -Passthru converters: (model, model object) → the PSObj the Get-* cmdlet shows --------
+# For engine.sim.hyperv.rules.to_psobj: OUTPUT_CONVERTERS maps its kinds to these names.
+
+
+def psobj_switch(model: HostModel, sw: VSwitch) -> PSObj:
+    return switch_obj(model, sw, sriov.evaluate(model))
+
+
+def psobj_team(model: HostModel, sw: VSwitch) -> PSObj:
+    return switch_team_obj(model, sw)
+
+
+def psobj_vm(model: HostModel, vm: VM) -> PSObj:
+    return vm_obj(model, vm)
+
+
+def psobj_adapter(model: HostModel, adapter: PortAdapter) -> PSObj:
+    from engine.sim.hyperv.objects_adapter import adapter_obj
+
+    return adapter_obj(model, adapter)
+
+
+def psobj_vlan(model: HostModel, adapter: PortAdapter) -> PSObj:
+    from engine.sim.hyperv.objects_adapter import adapter_obj, vlan_obj
+
+    return vlan_obj(model, adapter, adapter_obj(model, adapter, with_settings=False))
+
+
+def psobj_sriov(model: HostModel, nic: Nic) -> PSObj:
+    from engine.sim.hyperv.objects_cim import net_adapter_sriov_obj
+
+    return net_adapter_sriov_obj(model, nic, sriov.evaluate(model))
+
+
+def psobj_pa(model: HostModel, pa: Any) -> PSObj:
+    from engine.sim.hyperv.objects_cim import provider_address_obj
+
+    return provider_address_obj(pa)
+
+
+def psobj_lookup(model: HostModel, record: Any) -> PSObj:
+    from engine.sim.hyperv.objects_cim import lookup_record_obj
+
+    return lookup_record_obj(record)
+
+
+def psobj_route(model: HostModel, route: Any) -> PSObj:
+    from engine.sim.hyperv.objects_cim import customer_route_obj
+
+    return customer_route_obj(route)
+
+
+PASSTHRU_CONVERTERS: dict[str, str] = {
+    "switch": "psobj_switch",
+    "team": "psobj_team",
+    "vm": "psobj_vm",
+    "adapter": "psobj_adapter",
+    "vlan": "psobj_vlan",
+    "sriov": "psobj_sriov",
+    "pa": "psobj_pa",
+    "lookup": "psobj_lookup",
+    "route": "psobj_route",
+}

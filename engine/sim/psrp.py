@@ -1,0 +1,302 @@
+"""PSRP runspace pools and pipelines, served with psrpcore's server classes.
+
+One ``ShellSession`` per WinRM shell (= runspace pool). Every psrpcore pitfall from
+the PSRP server notes is handled here and nowhere else:
+
+1. the pool id is set from the ShellId before the Create data is fed;
+2. a ``ServerPipeline`` is created before its Command data is fed;
+3. pipelines go Running without the PipelineState=Running message Windows never sends;
+4. a terminating error fails the pipeline with its ErrorRecord (private state change);
+5. after every event all of ``data_to_send()`` is drained into per-target queues;
+6. on Delete, pipelines are closed before the pool;
+7. psrpcore errors (e.g. a 2**40 sent as I32) surface as ``PSRPFailure`` for a fault.
+
+psrpcore objects are not thread-safe: every access holds the session's lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from psrpcore import (
+    CreatePipelineEvent,
+    EndOfPipelineInputEvent,
+    GetAvailableRunspacesEvent,
+    PipelineInputEvent,
+    PSRPCoreError,
+    ResetRunspaceStateEvent,
+    ServerPipeline,
+    ServerRunspacePool,
+    SetMaxRunspacesEvent,
+    SetMinRunspacesEvent,
+)
+from psrpcore._payload import PSRPMessage, PSRPPayload, StreamType, create_message
+from psrpcore.types import (
+    ErrorCategory,
+    ErrorCategoryInfo,
+    NETException,
+    PSInvocationState,
+    PSRPMessageType,
+    RunspacePoolState,
+)
+from psrpcore.types import ErrorRecord as CoreErrorRecord
+
+from engine.sim.dispatcher import Command, InvocationResult, ScriptText, run_invocation
+from engine.sim.objects import CommandCall, ErrorRecord
+from engine.sim.registry import SimHostAPI
+from engine.sim.serialize import RawClixml, to_clixml
+
+log = logging.getLogger(__name__)
+
+FRAGMENT_SIZE = 32_768  # bytes of PSRP data per fragment sent to the client
+_FINAL_STATES = (PSInvocationState.Completed, PSInvocationState.Failed, PSInvocationState.Stopped)
+
+
+class PSRPFailure(Exception):
+    """psrpcore rejected the client's data; the request is answered with a fault."""
+
+
+class _Pool(ServerRunspacePool):
+    """A server pool that also sends pre-serialized CLIXML (see ``engine.sim.serialize``)."""
+
+    def prepare_message(  # type: ignore[override]
+        self,
+        message: Any,
+        message_type: PSRPMessageType | None = None,
+        pipeline_id: uuid.UUID | None = None,
+        stream_type: StreamType = StreamType.default,
+    ) -> None:
+        if not isinstance(message, RawClixml):
+            super().prepare_message(message, message_type, pipeline_id, stream_type)
+            return
+        # Mirrors the tail of RunspacePool.prepare_message (psrpcore 0.3), minus re-serializing.
+        kind = message_type or PSRPMessageType.PipelineOutput
+        b_msg = create_message(self._is_client, kind, message.data, self.runspace_pool_id, pipeline_id)
+        object_id = self._fragment_counter
+        self._send_buffer.append(
+            PSRPMessage(kind, bytearray(b_msg), self.runspace_pool_id, pipeline_id, object_id, stream_type)
+        )
+
+
+@dataclass
+class _PipelineRun:
+    pipeline: ServerPipeline
+    input_objects: list[Any] = field(default_factory=list)
+    finished: bool = False  # final PipelineState queued
+
+
+@dataclass
+class ReceiveResult:
+    payloads: list[bytes]
+    command_done: bool = False
+
+
+def core_error_record(record: ErrorRecord, target_object: Any = None) -> CoreErrorRecord:
+    """An engine ``ErrorRecord`` as the ErrorRecord a Windows host sends."""
+    exception = NETException(Message=record.message, HResult=-2146233087)
+    exception.PSObject.type_names = [record.exception_type, "System.Exception", "System.Object"]
+    try:
+        category = ErrorCategory[record.category]
+    except KeyError:
+        category = ErrorCategory.NotSpecified
+    reason = record.exception_type.rsplit(".", 1)[-1]
+    info = ErrorCategoryInfo(
+        Category=category,
+        Activity=record.activity or None,
+        Reason=reason,
+        TargetName=record.target_name or None,
+        TargetType="String" if record.target_name else None,
+    )
+    value = CoreErrorRecord(
+        Exception=exception,
+        CategoryInfo=info,
+        TargetObject=target_object if target_object is not None else (record.target_name or None),
+        FullyQualifiedErrorId=record.fully_qualified_error_id,
+    )
+    value.PSObject.to_string = record.message
+    return value
+
+
+def _statements(metadata: Any) -> list[list[Command]]:
+    """Split psrpcore's command list into statements (``end_of_statement`` marks the last of each)."""
+    statements: list[list[Command]] = [[]]
+    for cmd in metadata.commands:
+        command: Command
+        if cmd.is_script:
+            command = ScriptText(str(cmd.command_text))
+        else:
+            command = CommandCall(str(cmd.command_text), tuple((n, v) for n, v in cmd.parameters))
+        statements[-1].append(command)
+        if cmd.end_of_statement:
+            statements.append([])
+    return [s for s in statements if s]
+
+
+class ShellSession:
+    """One runspace pool: feeds client data to psrpcore, runs pipelines, queues replies."""
+
+    def __init__(
+        self,
+        shell_id: uuid.UUID,
+        host: SimHostAPI,
+        client_address: str,
+        runner: Callable[..., InvocationResult] = run_invocation,
+    ) -> None:
+        self.shell_id = shell_id
+        self.host = host
+        self.client_address = client_address
+        self._runner = runner
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._pool = _Pool()
+        self._pool.runspace_pool_id = shell_id  # pitfall 1
+        self._runs: dict[uuid.UUID, _PipelineRun] = {}
+        self._queues: dict[uuid.UUID | None, deque[bytes]] = {None: deque()}
+        self.created = time.monotonic()
+
+    # -- client → server -------------------------------------------------------------
+    def open(self, creation_data: bytes) -> None:
+        self.feed(creation_data, None)
+
+    def create_command(self, command_id: uuid.UUID, first_fragment: bytes) -> None:
+        with self._lock:
+            if command_id in self._runs:
+                raise PSRPFailure(f"a command with id {command_id} already exists")
+            self._runs[command_id] = _PipelineRun(ServerPipeline(self._pool, command_id))  # pitfall 2
+            self._queues[command_id] = deque()
+        self.feed(first_fragment, command_id)
+
+    def has_command(self, command_id: uuid.UUID) -> bool:
+        with self._lock:
+            return command_id in self._runs
+
+    def feed(self, data: bytes, command_id: uuid.UUID | None) -> None:
+        with self._changed:
+            try:
+                self._pool.receive_data(PSRPPayload(data, StreamType.default, command_id))
+                while (event := self._pool.next_event()) is not None:
+                    self._on_event(event)
+            except (PSRPCoreError, ValueError, TypeError, KeyError, OverflowError) as exc:
+                log.warning("psrp.rejected", extra={"shell": str(self.shell_id), "error": str(exc)})
+                raise PSRPFailure(str(exc)) from exc
+            finally:
+                self._drain()
+
+    def _on_event(self, event: Any) -> None:
+        if isinstance(event, CreatePipelineEvent):
+            run = self._runs[event.pipeline_id]
+            if event.pipeline.no_input:
+                self._execute(run)
+        elif isinstance(event, PipelineInputEvent):
+            self._runs[event.pipeline_id].input_objects.append(event.data)
+        elif isinstance(event, EndOfPipelineInputEvent):
+            self._execute(self._runs[event.pipeline_id])
+        elif isinstance(event, SetMaxRunspacesEvent | SetMinRunspacesEvent | ResetRunspaceStateEvent):
+            self._pool.runspace_availability_response(event.ci, True)
+        elif isinstance(event, GetAvailableRunspacesEvent):
+            self._pool.runspace_availability_response(event.ci, self._pool.max_runspaces)
+
+    def _execute(self, run: _PipelineRun) -> None:
+        pipeline = run.pipeline
+        if pipeline.state != PSInvocationState.NotStarted or pipeline.metadata is None:
+            return
+        pipeline._change_state(PSInvocationState.Running, emit=False)  # pitfall 3
+        result = self._runner(
+            self.host, _statements(pipeline.metadata), run.input_objects, self.client_address
+        )
+        for kind, value in result.records:
+            if kind == "output":
+                self._pool.prepare_message(RawClixml(to_clixml(value)), PSRPMessageType.PipelineOutput,
+                                           pipeline.pipeline_id)
+            else:
+                self._pool.prepare_message(core_error_record(value), PSRPMessageType.ErrorRecord,
+                                           pipeline.pipeline_id)
+        if result.terminating is not None:
+            pipeline._change_state(PSInvocationState.Failed, error=core_error_record(result.terminating))  # pitfall 4
+        else:
+            pipeline.complete()
+        run.finished = True
+
+    def _drain(self) -> None:
+        # pitfall 5: data_to_send() yields one target at a time; route every payload now.
+        while (payload := self._pool.data_to_send(FRAGMENT_SIZE)) is not None:
+            queue = self._queues.get(payload.pipeline_id)
+            if queue is None:  # a message for a pipeline already closed: nobody will read it
+                continue
+            queue.append(payload.data)
+        self._changed.notify_all()
+
+    # -- server → client -------------------------------------------------------------
+    def receive(self, command_id: uuid.UUID | None, timeout: float, max_bytes: int) -> ReceiveResult | None:
+        """Wait up to ``timeout`` s for data for the pool (None) or a pipeline; None = timed out."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                queue = self._queues.get(command_id)
+                if queue is None:
+                    raise PSRPFailure(f"unknown command {command_id}")
+                run = self._runs.get(command_id) if command_id is not None else None
+                if queue or (run is not None and run.finished):
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self._changed.wait(remaining)
+            payloads: list[bytes] = []
+            size = 0
+            while queue and (not payloads or size + len(queue[0]) <= max_bytes):
+                chunk = queue.popleft()
+                payloads.append(chunk)
+                size += len(chunk)
+            done = run is not None and run.finished and not queue
+            return ReceiveResult(payloads, done)
+
+    # -- signals and teardown ----------------------------------------------------------
+    def stop(self, command_id: uuid.UUID) -> None:
+        """ctrl_c: stop the pipeline (a no-op when it has already finished)."""
+        with self._changed:
+            run = self._runs.get(command_id)
+            if run is None or run.pipeline.state in _FINAL_STATES:
+                return
+            if run.pipeline.state == PSInvocationState.NotStarted:
+                run.pipeline._change_state(PSInvocationState.Running, emit=False)
+            run.pipeline.stop()
+            run.finished = True
+            self._drain()
+
+    def terminate(self, command_id: uuid.UUID) -> None:
+        """Terminate signal: the client is done with this pipeline."""
+        with self._changed:
+            run = self._runs.pop(command_id, None)
+            self._queues.pop(command_id, None)
+            if run is None:
+                return
+            if run.pipeline.state not in (*_FINAL_STATES, PSInvocationState.NotStarted):
+                run.pipeline.stop()
+            run.pipeline.close()
+            self._drain()
+
+    def close(self) -> None:
+        """Delete: close every pipeline, then the pool (pitfall 6)."""
+        with self._changed:
+            for command_id in list(self._runs):
+                run = self._runs.pop(command_id)
+                if run.pipeline.state not in (*_FINAL_STATES, PSInvocationState.NotStarted):
+                    run.pipeline.stop()
+                run.pipeline.close()
+            self._queues = {None: deque()}
+            if self._pool.state in (RunspacePoolState.Opened, RunspacePoolState.Closing):
+                self._pool.close()
+            self._changed.notify_all()
+
+    @property
+    def state(self) -> str:
+        with self._lock:
+            return self._pool.state.name

@@ -1,0 +1,332 @@
+"""A ``HostSession`` over PowerShell Remoting (pypsrp): WS-Management + PSRP.
+
+One runspace pool per host per run: opened on the first ``run``, reused, closed by
+``close()``. Every statement is built with ``add_cmdlet``/``add_parameter`` — this
+module never calls ``add_script`` and has no API that takes script text.
+
+PSRP returns the output of all statements of one invocation as a single stream.
+To hand each statement its own output, a bare ``Measure-Object`` statement (which
+emits exactly one ``GenericMeasureInfo`` and is visible even in a default JEA
+session) is placed between statements as a separator.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+import structlog
+from pypsrp.complex_objects import PSInvocationState
+from pypsrp.powershell import PowerShell, RunspacePool
+from pypsrp.wsman import WSMan
+
+from engine.errors import Diagnostic, EngineError, ManifestError, ProtocolError
+from engine.inventory import ConnectionSettings
+from engine.logging import register_secret
+from engine.transport.command import Pipeline
+from engine.transport.retry import RetryPolicy, classify, remote_command_error, with_retry
+from engine.transport.session import check_statements, statements_read_only
+from engine.transport.values import psrp_parameters
+
+log = structlog.get_logger("hvnet.transport")
+
+SEPARATOR_CMDLET = "Measure-Object"
+_SEPARATOR_TYPE = "Microsoft.PowerShell.Commands.GenericMeasureInfo"
+DEFAULT_CONFIGURATION = "Microsoft.PowerShell"
+
+WSManFactory = Callable[..., Any]
+PoolFactory = Callable[..., Any]
+
+
+def _config_error(host: str, settings_field: str, summary: str) -> ManifestError:
+    return ManifestError(
+        [Diagnostic(summary=summary, context=f"Inventory host {host} connection.{settings_field}")]
+    )
+
+
+def resolve_password(host: str, settings: ConnectionSettings) -> str | None:
+    """Read the password from its environment variable now; register it for log redaction."""
+    if not settings.password_env:
+        return None
+    password = settings.password()
+    if password is None:
+        raise _config_error(
+            host, "passwordEnv", f"environment variable {settings.password_env} (passwordEnv) is not set"
+        )
+    register_password(password)
+    return password
+
+
+def register_password(secret: str) -> None:
+    """From now on logs and messages show this value as ***."""
+    register_secret(secret)
+
+
+def wsman_arguments(host: str, settings: ConnectionSettings, password: str | None) -> dict[str, Any]:
+    """The keyword arguments for ``pypsrp.wsman.WSMan`` (checked for consistency first)."""
+    auth = settings.auth
+    args: dict[str, Any] = {
+        "server": settings.server or host,
+        "port": settings.effective_port(),
+        "ssl": settings.ssl,
+        "path": "wsman",
+        "auth": auth,
+        "encryption": settings.encryption,
+        "operation_timeout": settings.operation_timeout,
+        "connection_timeout": settings.connection_timeout,
+        # pypsrp long-polls Receive for operation_timeout seconds; the HTTP read
+        # must wait a little longer than that or every idle poll would fail.
+        "read_timeout": settings.operation_timeout + 10,
+        "reconnection_retries": 0,  # retries are ours (engine.transport.retry)
+        "cert_validation": _cert_validation(settings),
+    }
+    if auth == "certificate":
+        if not settings.ssl:
+            raise _config_error(host, "auth", "certificate authentication needs ssl: true")
+        if not settings.certificate_pem or not settings.certificate_key_pem:
+            raise _config_error(
+                host, "auth", "certificate authentication needs certificatePem and certificateKeyPem"
+            )
+        args["certificate_pem"] = settings.certificate_pem
+        args["certificate_key_pem"] = settings.certificate_key_pem
+        return args
+    args["username"] = settings.username
+    args["password"] = password
+    if auth in ("basic", "ntlm", "credssp") and (not settings.username or password is None):
+        raise _config_error(host, "auth", f"{auth} authentication needs username and passwordEnv")
+    if auth == "basic" and not settings.ssl:
+        if not settings.allow_unencrypted_basic:
+            raise _config_error(
+                host,
+                "auth",
+                "basic authentication over plain HTTP sends the password in clear text; "
+                "use ssl: true (or another auth method)",
+            )
+        args["encryption"] = "never"
+    if auth == "basic" and settings.encryption == "always":
+        raise _config_error(host, "encryption", "basic authentication cannot use WinRM message encryption")
+    if auth == "credssp":
+        args["credssp_auth_mechanism"] = "auto"
+    return args
+
+
+def _cert_validation(settings: ConnectionSettings) -> bool | str:
+    if not settings.ssl:
+        return True
+    if not settings.cert_validation:
+        return False
+    return settings.ca_bundle or True
+
+
+class PsrpSession:
+    """A session to one host over pypsrp (see module docstring)."""
+
+    def __init__(
+        self,
+        host: str,
+        settings: ConnectionSettings,
+        *,
+        retry: RetryPolicy | None = None,
+        wsman_factory: WSManFactory = WSMan,
+        pool_factory: PoolFactory = RunspacePool,
+        sleep: Callable[[float], None] = time.sleep,
+        password_source: Callable[[], str | None] | None = None,
+    ) -> None:
+        self.host = host
+        # Where the password comes from: the inventory's passwordEnv by default; the
+        # sim transport passes its per-run random password instead.
+        self._password_source = password_source or (lambda: resolve_password(host, settings))
+        self.connection_address = ""
+        self.settings = settings
+        self.retry = retry or RetryPolicy()
+        self._wsman_factory = wsman_factory
+        self._pool_factory = pool_factory
+        self._sleep = sleep
+        self._wsman: Any = None
+        self._pool: Any = None
+        self._requests = 0
+        self._closed = False
+
+    # --- lifecycle ---
+    def __enter__(self) -> PsrpSession:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def requests_made(self) -> int | None:
+        return self._requests
+
+    def _open(self, *, retry: bool = True) -> Any:
+        if self._pool is not None:
+            return self._pool
+        if self._closed:
+            raise ProtocolError(self.host, "session already closed")
+        password = self._password_source()  # may start a simulator and so settle the port
+        settings = self.settings
+        if settings.ssl and not settings.cert_validation:
+            log.warning(
+                "transport.tls_validation_disabled", host=self.host, server=settings.server or self.host
+            )
+        args = wsman_arguments(self.host, settings, password)
+        log.debug(
+            "host.connect",
+            host=self.host,
+            server=args["server"],
+            port=args["port"],
+            ssl=args["ssl"],
+            auth=args["auth"],
+            configuration=settings.configuration_name or DEFAULT_CONFIGURATION,
+        )
+
+        def open_pool() -> Any:
+            wsman = self._wsman_factory(**args)
+            self._count_requests(wsman)
+            pool = self._pool_factory(
+                wsman, configuration_name=settings.configuration_name or DEFAULT_CONFIGURATION
+            )
+            try:
+                pool.open()
+            except BaseException:
+                _quietly_close(wsman)
+                raise
+            self._wsman = wsman
+            return pool
+
+        if retry:
+            self._pool = with_retry(
+                self.host, open_pool, self.retry, sleep=self._sleep, on_retry=self._log_retry
+            )
+        else:  # the caller's retry loop covers the open too
+            self._pool = open_pool()
+        self.connection_address = resolve_address(args["server"], args["port"])
+        return self._pool
+
+    def close(self) -> None:
+        """Close the runspace pool (one Delete) and the HTTP connection; idempotent."""
+        self._closed = True
+        pool, wsman = self._pool, self._wsman
+        self._pool = self._wsman = None
+        try:
+            if pool is not None:
+                pool.close()
+        except EngineError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - closing is best effort; report, do not mask the run's result
+            log.warning("host.close_failed", host=self.host, error=str(classify(self.host, exc)))
+        finally:
+            if wsman is not None:
+                _quietly_close(wsman)
+
+    # --- running ---
+    def run(self, statements: list[Pipeline]) -> list[list[Any]]:
+        check_statements(statements)
+        built = [[(c.name, psrp_parameters(c)) for c in p.commands] for p in statements]
+        read_only = statements_read_only(statements)
+
+        def invoke_once(pool: Any) -> list[list[Any]]:
+            try:
+                return self._invoke(pool, statements, built)
+            except EngineError:
+                raise
+            except Exception:
+                # The pool is in an unknown state after a transport failure: reopen next time.
+                self._drop_pool()
+                raise
+
+        if read_only:
+            # Reads are safe to repeat: one retry loop covers (re)opening and invoking.
+            return with_retry(
+                self.host,
+                lambda: invoke_once(self._open(retry=False)),
+                self.retry,
+                sleep=self._sleep,
+                on_retry=self._log_retry,
+            )
+        pool = self._open()  # opening is safe to retry: nothing has run yet
+        try:
+            return invoke_once(pool)
+        except EngineError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - mapped to a typed error; never retried (may have run)
+            raise classify(self.host, exc) from exc
+
+    def _invoke(
+        self, pool: Any, statements: list[Pipeline], built: list[list[tuple[str, list[tuple[str, Any]]]]]
+    ) -> list[list[Any]]:
+        ps = PowerShell(pool)  # a fresh object per invocation: pypsrp accumulates output
+        for index, commands in enumerate(built):
+            if index:
+                ps.add_cmdlet(SEPARATOR_CMDLET).add_statement()
+            for name, params in commands:
+                ps.add_cmdlet(name)
+                for pname, value in params:
+                    ps.add_parameter(pname, value)
+            ps.add_statement()
+        output = list(ps.invoke() or [])
+        errors = list(ps.streams.error)
+        failed = ps.state == PSInvocationState.FAILED
+        if errors or failed or ps.had_errors:
+            raise remote_command_error(self.host, statements, errors, failed)
+        return split_statement_output(self.host, output, len(statements))
+
+    def _drop_pool(self) -> None:
+        wsman = self._wsman
+        self._pool = self._wsman = None
+        if wsman is not None:
+            _quietly_close(wsman)
+
+    def _count_requests(self, wsman: Any) -> None:
+        transport = getattr(wsman, "transport", None)
+        send = getattr(transport, "send", None)
+        if send is None:
+            return
+
+        def counting_send(*a: Any, **kw: Any) -> Any:
+            self._requests += 1
+            return send(*a, **kw)
+
+        transport.send = counting_send
+
+    def _log_retry(self, attempt: int, err: EngineError, wait: float) -> None:
+        log.warning("transport.retry", host=self.host, attempt=attempt, error=str(err), wait_s=round(wait, 2))
+
+
+def split_statement_output(host: str, output: list[Any], count: int) -> list[list[Any]]:
+    """Cut the single output stream at the separator objects into one list per statement."""
+    result: list[list[Any]] = [[]]
+    for obj in output:
+        if _is_separator(obj) and len(result) < count:
+            result.append([])
+        else:
+            result[-1].append(obj)
+    if len(result) != count:
+        raise ProtocolError(host, f"expected output of {count} statements, found {len(result)}")
+    return result
+
+
+def resolve_address(server: str, port: int) -> str:
+    """The IP address a connection to ``server`` goes to (management-path detection)."""
+    try:
+        infos = socket.getaddrinfo(server, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return ""
+    return str(infos[0][4][0]) if infos else ""
+
+
+def _is_separator(obj: Any) -> bool:
+    types = getattr(obj, "types", None) or []
+    return bool(types) and str(types[0]).endswith(_SEPARATOR_TYPE)
+
+
+def _quietly_close(wsman: Any) -> None:
+    try:
+        wsman.close()
+    except Exception:  # noqa: BLE001 - closing a socket that is already gone
+        log.debug("transport.socket_close_failed")

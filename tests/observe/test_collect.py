@@ -1,0 +1,68 @@
+"""The collector: one run() call, lean projections, output keyed and parsed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from test_parse_host import raw_host
+
+from engine.observe.collect import COLLECTION, collect_observed, collection_statements
+from engine.transport.command import Pipeline
+
+
+class RecordingSession:
+    """A HostSession answering the collection with canned objects, counting run() calls."""
+
+    host = "lab1"
+    connection_address = "10.0.0.21"
+
+    def __init__(self) -> None:
+        self.runs: list[list[Pipeline]] = []
+
+    def run(self, statements: list[Pipeline]) -> list[list[Any]]:
+        self.runs.append(statements)
+        raw = raw_host()
+        return [raw.get(key, []) for key, _ in COLLECTION]
+
+    @property
+    def requests_made(self) -> int | None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+def test_whole_state_is_read_in_one_run_call() -> None:
+    session = RecordingSession()
+    observed = collect_observed(session, "lab1")
+    assert len(session.runs) == 1
+    assert len(session.runs[0]) == len(COLLECTION)
+    assert observed.connection_address == "10.0.0.21"
+    assert observed.switches_named("sw-compute")[0].uplinks == ("SLOT 3 Port 2", "SLOT 3 Port 1")
+
+
+def test_every_statement_is_a_read_that_projects_only_needed_properties() -> None:
+    for statement in collection_statements():
+        first, *rest = statement.commands
+        assert first.name.startswith("Get-")
+        (select,) = rest
+        assert select.name == "Select-Object"
+        props = select.params["Property"]
+        assert props and "*" not in props
+
+
+def test_nested_settings_are_expanded_with_the_adapter_id_to_join_on() -> None:
+    by_key = dict(COLLECTION)
+    vlan = by_key["vlans"].commands
+    assert vlan[0].params == {"All": True}
+    assert vlan[1].params["ExpandProperty"] == "VlanSetting"
+    assert {"Id", "VMName", "Name", "IsManagementOs"} <= set(vlan[1].params["Property"])
+    assert by_key["bandwidth"].commands[1].params == {
+        "ExpandProperty": "BandwidthSetting",
+        "Property": ["Id"],
+    }
+
+
+def test_statement_keys_are_unique() -> None:
+    keys = [k for k, _ in COLLECTION]
+    assert len(keys) == len(set(keys))
