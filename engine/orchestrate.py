@@ -263,3 +263,125 @@ class _Progress:
 
 def _progress(total: int, stream: IO[str] | None) -> _Progress:
     return _Progress(total, stream)
+
+
+# --- apply ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LockSettings:
+    ttl_s: float
+    run_id: str
+
+
+def locking_collector(settings: LockSettings) -> RunCollector:
+    """A collector that takes each host's lock in the same round trip as the read."""
+    from engine.apply.lock import HostLock, collect_locked
+
+    def collect(run: HostRun) -> ObservedHost:
+        assert run.session is not None
+        lock = HostLock(run.session, run.name, run_id=settings.run_id, ttl_s=settings.ttl_s)
+        run.extras["lock"] = lock
+        return collect_locked(run.session, run.name, lock)
+
+    return collect
+
+
+def release_locks(orch: Orchestration) -> None:
+    """Release every lock still held (a refused or failed run); never raises."""
+    for run in orch.runs.values():
+        lock = run.extras.get("lock")
+        if lock is not None and lock.held:
+            lock.release()
+
+
+def apply_runs(
+    orch: Orchestration,
+    *,
+    parallelism: int = DEFAULT_PARALLELISM,
+    hooks: Hooks | None = None,
+) -> list[Any]:
+    """Run every reachable host's plan, verify, release its lock: one ``HostOutcome`` per host."""
+    hooks = hooks or Hooks()
+    runs = list(orch.runs.values())
+    return for_each_host(runs, lambda run: apply_one(run, hooks), parallelism)
+
+
+def apply_one(run: HostRun, hooks: Hooks) -> Any:
+    from engine.apply.executor import execute_host
+    from engine.apply.lock import collect_and_release
+    from engine.apply.report import HostOutcome
+    from engine.apply.verify import Verification, reconcile, verify_observed
+
+    outcome = HostOutcome(run.name)
+    plan = run.plan
+    if not run.reachable or run.session is None or plan is None:
+        outcome.unreachable = True
+        return outcome
+    lock = run.extras.get("lock")
+    try:
+        result = execute_host(run.session, plan)
+        outcome.results = result.changes
+        run.extras["apply_result"] = result
+        if not result.touched:
+            return outcome
+        try:
+            observed = collect_and_release(run.session, run.name, lock)
+            verification = verify_observed(run.inv_host, run.resources, observed, hooks.plan)
+        except EngineError as exc:
+            verification = Verification(run.name, error=describe_error(exc))
+        outcome.errors += reconcile(result, verification)
+        outcome.verified = verification.in_sync
+        log.info("host.verified", host=run.name, in_sync=verification.in_sync)
+        return outcome
+    except EngineError as exc:
+        outcome.errors.append(f"{run.name}: apply stopped: {describe_error(exc)}")
+        return outcome
+    finally:
+        if lock is not None and lock.held:
+            lock.release()
+
+
+def collect_saved_plan(
+    saved: Plan,
+    *,
+    parallelism: int = DEFAULT_PARALLELISM,
+    hooks: Hooks | None = None,
+    collect: RunCollector | None = None,
+) -> tuple[Orchestration, dict[str, list[str]]]:
+    """Open and read every host a saved plan planned; per host, what changed since (empty: current).
+
+    Needs nothing but the plan: its connection settings and desired state are inside.
+    """
+    from engine.inventory import ConnectionSettings
+    from engine.plan.desired_io import resources_from_json
+    from engine.plan.fingerprint import describe_staleness
+
+    hooks = hooks or Hooks()
+    runs: dict[str, HostRun] = {}
+    for host_plan in saved.hosts:
+        inv_host = InventoryHost(host_plan.name, connection=ConnectionSettings.from_json(host_plan.connection))
+        runs[host_plan.name] = HostRun(inv_host, plan=host_plan,
+                                       resources=resources_from_json(host_plan.name, host_plan.desired))
+    stale: dict[str, list[str]] = {}
+
+    def work(run: HostRun) -> None:
+        assert run.plan is not None
+        if not run.plan.observed_fingerprint:  # the host could not be planned: nothing to apply
+            run.error = PlanError(describe_error_list(run.plan))
+            return
+        try:
+            run.session = hooks.open_session(run.inv_host)
+            run.observed = collect(run) if collect is not None else hooks.collect(run.session, run.name)
+        except (EngineError, OSError) as exc:
+            run.error = exc
+            log.warning("host.failed", host=run.name, error=describe_error(exc))
+            return
+        stale[run.name] = describe_staleness(run.plan, run.observed)
+
+    for_each_host(list(runs.values()), work, parallelism)
+    return Orchestration(saved, runs), {name: stale[name] for name in runs if stale.get(name)}
+
+
+def describe_error_list(plan: HostPlan) -> str:
+    return "; ".join(e.message for e in plan.errors) or "the host was not planned"

@@ -208,9 +208,9 @@ class _HostRun:
 
     def _skip(self, entry: _Entry, status: str, address: str) -> None:
         entry.result.status = SKIPPED
-        entry.result.message = f"skipped: it requires {address}, which {_verb(status)}"
+        entry.result.message = f"it requires {address}, which {_verb(status)}"
         self._changed = True
-        log.warning("change.skipped", host=self.host, address=entry.change.address, requires=address)
+        log.info("change.skipped", host=self.host, address=entry.change.address, requires=address)
 
     def _finish(self, entry: _Entry) -> None:
         entry.result.status = APPLIED
@@ -222,7 +222,7 @@ class _HostRun:
             entry.result.status = FAILED
             entry.result.message = message
             entry.result.uncertain = uncertain
-            log.warning("change.failed", host=self.host, address=entry.change.address, error=message)
+            log.info("change.failed", host=self.host, address=entry.change.address, error=message)
 
     # --- running ---
     def run(self) -> HostApplyResult:

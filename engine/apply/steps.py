@@ -127,16 +127,20 @@ def adapter_params(settings: dict[str, Any], *, host_vnic: bool = False) -> dict
 
 
 def _port_tail(settings: dict[str, Any], *, host_vnic: bool) -> list[Cmdlet]:
-    """Commands appended after an adapter-producing command: VLAN, then adapter settings."""
+    """Commands appended after an adapter-producing command: adapter settings, then VLAN.
+
+    Set-VMNetworkAdapter -Passthru emits the adapter; Set-VMNetworkAdapterVlan -Passthru
+    emits a VMNetworkAdapterVlanSetting (PSDOC Outputs), which no later cmdlet accepts,
+    so the VLAN command always comes last.
+    """
     tail: list[Cmdlet] = []
     params = adapter_params(settings, host_vnic=host_vnic)
-    if "vlan" in settings:
-        vp = vlan_params(settings["vlan"])
-        if params:
-            vp["Passthru"] = True
-        tail.append(Cmdlet.of("Set-VMNetworkAdapterVlan", vp))
+    if params and "vlan" in settings:
+        params["Passthru"] = True
     if params:
         tail.append(Cmdlet.of("Set-VMNetworkAdapter", params))
+    if "vlan" in settings:
+        tail.append(Cmdlet.of("Set-VMNetworkAdapterVlan", vlan_params(settings["vlan"])))
     return tail
 
 

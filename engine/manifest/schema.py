@@ -38,7 +38,7 @@ _SECRET_KEYS = {"password", "pass", "passwd", "pwd", "secret", "credential", "cr
 
 
 @functools.cache
-def _registry() -> Registry:
+def schema_registry() -> Registry:
     registry: Registry = Registry()
     for path in sorted(SCHEMA_DIR.glob("*.schema.json")):
         contents = json.loads(path.read_text(encoding="utf-8"))
@@ -50,7 +50,7 @@ def _registry() -> Registry:
 def validator_for(kind: str) -> Draft202012Validator:
     path = SCHEMA_DIR / SCHEMA_FILES[kind]
     schema = {**json.loads(path.read_text(encoding="utf-8")), "$id": path.as_uri()}
-    return Draft202012Validator(schema, registry=_registry())
+    return Draft202012Validator(schema, registry=schema_registry())
 
 
 def _short(value: Any) -> str:

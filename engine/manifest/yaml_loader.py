@@ -21,8 +21,8 @@ from engine.errors import Diagnostic, Position
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 48
-MAX_NODES_PER_FILE = 200_000
-MAX_DOCUMENTS_PER_FILE = 1_000
+MAX_NODES_PER_FILE = 500_000
+MAX_DOCUMENTS_PER_FILE = 10_000
 
 JsonPath = tuple[str | int, ...]
 
@@ -140,10 +140,10 @@ _SCALAR_TAGS = {
 class _Converter:
     """Node tree -> plain values, recording positions, within the limits."""
 
-    def __init__(self, loader: _Loader, doc: Document) -> None:
+    def __init__(self, loader: _Loader) -> None:
         self.loader = loader
-        self.doc = doc
-        self.budget = MAX_NODES_PER_FILE
+        self.doc = Document("", 0, None, Position("", 1, 1))
+        self.budget = MAX_NODES_PER_FILE  # shared by every document of the file
 
     def position(self, node: yaml.Node) -> Position:
         return Position(self.doc.file, node.start_mark.line + 1, node.start_mark.column + 1)
@@ -240,6 +240,7 @@ def load_file(path: str) -> tuple[list[Document], list[Diagnostic]]:
         return [], [problem] if problem else []
     loader = _Loader(text)
     documents: list[Document] = []
+    converter = _Converter(loader)
     try:
         while loader.check_node():
             node = loader.get_node()
@@ -253,7 +254,7 @@ def load_file(path: str) -> tuple[list[Document], list[Diagnostic]]:
                 )
             start = Position(path, node.start_mark.line + 1, node.start_mark.column + 1)
             doc = Document(path, len(documents), None, start)
-            converter = _Converter(loader, doc)
+            converter.doc = doc
             doc.data = converter.convert(node, (), 0)
             documents.append(doc)
     except yaml.MarkedYAMLError as exc:

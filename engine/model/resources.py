@@ -93,9 +93,14 @@ class VlanSpec:
         return out
 
 
+_ADDRESS_SAFE: Final = "".join(chr(c) for c in range(32, 127) if chr(c) not in "/%")  # built once: hot path
+
+
 def address_part(text: str) -> str:
     """Percent-encode ``/`` and ``%`` (CONTRACT §5 addresses)."""
-    return quote(text, safe="".join(chr(c) for c in range(32, 127) if chr(c) not in "/%"))
+    if text.isascii() and text.isprintable() and "/" not in text and "%" not in text:
+        return text  # nothing to encode (the common case; quote() is slow)
+    return quote(text, safe=_ADDRESS_SAFE)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -21,7 +21,7 @@ from engine.plan.desired_io import resources_from_json, resources_to_json
 from engine.plan.diff import DiffResult, diff
 from engine.plan.fingerprint import describe_staleness, fingerprint, fingerprint_parts
 from engine.plan.model import Change, HostError, HostPlan, Plan
-from engine.transport.command import Ref, Step
+from engine.transport.command import Cmdlet, Pipeline, Ref, Step
 
 __all__ = [
     "DiffResult",
@@ -63,13 +63,12 @@ def _remap(step: Step, mapping: dict[str, str]) -> Step:
             return [value(x) for x in v]
         return v
 
-    commands = tuple(replace(c, parameters=tuple((k, value(v)) for k, v in c.parameters)) for c in step.pipeline.commands)
-    return replace(
-        step,
-        id=mapping[step.id],
-        pipeline=replace(step.pipeline, commands=commands),
-        depends_on=tuple(mapping.get(d, d) for d in step.depends_on),
-    )
+    pipeline = step.pipeline
+    if any(isinstance(v, Ref | list) for c in pipeline.commands for _, v in c.parameters):
+        commands = tuple(Cmdlet(c.name, tuple((k, value(v)) for k, v in c.parameters)) for c in pipeline.commands)
+        pipeline = Pipeline(commands)
+    deps = tuple(mapping.get(d, d) for d in step.depends_on)
+    return Step(mapping[step.id], pipeline, step.description, step.mutating, deps)
 
 
 def plan_host(inv_host: InventoryHost, resources: list[Resource], observed: ObservedHost) -> HostPlan:

@@ -4,12 +4,17 @@ declared resources, the management path, and the outcome of the switches planned
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from engine.model.resources import HostVNic, NicSelector, Resource, VMNetworkAdapter, VMSwitch
-from engine.observe.model import ObservedHost
+from engine.observe.model import VM, Adapter, ObservedHost
 from engine.plan.model import HostError
 from engine.plan.normalize import ip_only
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -59,6 +64,37 @@ def find_management_path(observed: ObservedHost, resources: list[Resource]) -> M
     return mp
 
 
+def _group(items: Iterable[T], key: Callable[[T], Hashable]) -> dict[Hashable, list[T]]:
+    out: dict[Hashable, list[T]] = defaultdict(list)
+    for item in items:
+        out[key(item)].append(item)
+    return dict(out)
+
+
+class Index:
+    """Case-insensitive lookups over observed and declared objects, built once per host.
+
+    ObservedHost's own lookups scan every object; a host with thousands of adapters
+    would make the diff quadratic.
+    """
+
+    def __init__(self, observed: ObservedHost, resources: list[Resource]) -> None:
+        self.vms = _group(observed.vms, lambda v: v.name.casefold())
+        self.vm_adapters = _group(
+            (a for a in observed.adapters if not a.is_management_os),
+            lambda a: (a.vm_name.casefold(), a.name.casefold()),
+        )
+        self.host_vnics = _group((a for a in observed.adapters if a.is_management_os), lambda a: a.name.casefold())
+        self.on_switch = _group(observed.adapters, lambda a: a.switch_id)
+        self.declared_switches = {r.name.casefold(): r for r in resources if isinstance(r, VMSwitch)}
+        self.declared_vnics = {r.name.casefold(): r for r in resources if isinstance(r, HostVNic)}
+        self.declared_adapters = {r.identity: r for r in resources if isinstance(r, VMNetworkAdapter)}
+        self.vnics_by_switch = _group(
+            (r for r in resources if isinstance(r, HostVNic) and r.ensure == "present" and isinstance(r.switch, str)),
+            lambda r: str(r.switch).casefold(),
+        )
+
+
 @dataclass
 class HostContext:
     observed: ObservedHost
@@ -66,6 +102,22 @@ class HostContext:
     mgmt: ManagementPath
     switches: dict[str, SwitchOutcome] = field(default_factory=dict)  # casefolded name -> outcome
     errors: list[HostError] = field(default_factory=list)
+    index: Index = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.index = Index(self.observed, self.resources)
+
+    def vms_named(self, name: str) -> list[VM]:
+        return self.index.vms.get(name.casefold(), [])
+
+    def vm_adapters_named(self, vm: str, name: str) -> list[Adapter]:
+        return self.index.vm_adapters.get((vm.casefold(), name.casefold()), [])
+
+    def host_vnics_named(self, name: str) -> list[Adapter]:
+        return self.index.host_vnics.get(name.casefold(), [])
+
+    def adapters_on_switch(self, switch_id: str) -> list[Adapter]:
+        return self.index.on_switch.get(switch_id, [])
 
     @property
     def host(self) -> str:
@@ -76,27 +128,16 @@ class HostContext:
         self.errors.append(HostError(message, res.address, str(pos) if pos else ""))
 
     def declared_switch(self, name: str) -> VMSwitch | None:
-        key = name.casefold()
-        return next((r for r in self.resources if isinstance(r, VMSwitch) and r.name.casefold() == key), None)
+        return self.index.declared_switches.get(name.casefold())
 
     def declared_vnics_on(self, switch: str) -> list[HostVNic]:
-        key = switch.casefold()
-        return [
-            r
-            for r in self.resources
-            if isinstance(r, HostVNic)
-            and r.ensure == "present"
-            and isinstance(r.switch, str)
-            and r.switch.casefold() == key
-        ]
+        return self.index.vnics_by_switch.get(switch.casefold(), [])
 
     def declared_vnic(self, name: str) -> HostVNic | None:
-        key = name.casefold()
-        return next((r for r in self.resources if isinstance(r, HostVNic) and r.name.casefold() == key), None)
+        return self.index.declared_vnics.get(name.casefold())
 
     def declared_adapter(self, vm: str, name: str) -> VMNetworkAdapter | None:
-        key = f"{vm.casefold()}\\{name.casefold()}"
-        return next((r for r in self.resources if isinstance(r, VMNetworkAdapter) and r.identity == key), None)
+        return self.index.declared_adapters.get(f"{vm.casefold()}\\{name.casefold()}")
 
 
 def uplink_selector(res: VMSwitch) -> NicSelector | None:

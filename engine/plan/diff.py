@@ -105,8 +105,8 @@ def _with_requires(
     if isinstance(res, VMNetworkAdapter | HostVNic):
         # An adapter still on a switch that is being replaced waits for the replacement.
         vm = res.vm if isinstance(res, VMNetworkAdapter) else ""
-        found = (hc.observed.vm_adapters_named(vm, res.adapter_name) if isinstance(res, VMNetworkAdapter)
-                 else hc.observed.host_vnics_named(res.name))
+        found = (hc.vm_adapters_named(vm, res.adapter_name) if isinstance(res, VMNetworkAdapter)
+                 else hc.host_vnics_named(res.name))
         for a in found:
             outcome = hc.switches.get((a.switch_name or "").casefold())
             if outcome is not None and outcome.action in ("replace", "delete"):

@@ -109,14 +109,14 @@ def _blocked(hc: HostContext, res: VMNetworkAdapter, vm: VM, attrs: list[Attribu
 
 
 def diff_vm_adapter(hc: HostContext, res: VMNetworkAdapter) -> Change | None:
-    vms = hc.observed.vms_named(res.vm)
+    vms = hc.vms_named(res.vm)
     if len(vms) != 1:
         msg = (f"VM {res.vm} is not on host {hc.host}" if not vms
                else f"ambiguous: {len(vms)} VMs on host {hc.host} are named {res.vm!r}")
         hc.error(res, msg, "spec.vm")
         return None
     vm = vms[0]
-    found = hc.observed.vm_adapters_named(res.vm, res.adapter_name)
+    found = hc.vm_adapters_named(res.vm, res.adapter_name)
     if len(found) > 1:
         hc.error(res, f"ambiguous: VM {vm.name} has {len(found)} adapters named {res.adapter_name!r}", "spec.adapterName")
         return None
@@ -154,7 +154,7 @@ def diff_vm_adapter(hc: HostContext, res: VMNetworkAdapter) -> Change | None:
 
 
 def diff_host_vnic(hc: HostContext, res: HostVNic) -> Change | None:
-    found = hc.observed.host_vnics_named(res.name)
+    found = hc.host_vnics_named(res.name)
     if len(found) > 1:
         hc.error(res, f"ambiguous: {len(found)} host vNICs on host {hc.host} are named {res.name!r}", "metadata.name")
         return None

@@ -166,7 +166,7 @@ def _compare_management_os(hc: HostContext, res: VMSwitch, sw: Switch, desired: 
     if not desired and declared:
         declared_names = {v.name.casefold() for v in declared}
         default = [
-            a for a in hc.observed.adapters_on_switch(sw.id)
+            a for a in hc.adapters_on_switch(sw.id)
             if a.is_management_os and a.name.casefold() == sw.name.casefold() and a.name.casefold() not in declared_names
         ]
         if default:

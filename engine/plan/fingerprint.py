@@ -27,17 +27,21 @@ RUNTIME_FIELDS = frozenset({
 })
 
 
-def _config(obj: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for f in dataclasses.fields(obj):
-        if f.name in RUNTIME_FIELDS:
-            continue
-        value = getattr(obj, f.name)
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _config(obj: Any) -> list[Any]:
+    """The configuration values of an observed object, in field order (runtime fields left out)."""
+    cls = type(obj)
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(obj) if f.name not in RUNTIME_FIELDS)
+    out: list[Any] = []
+    for name in names:
+        value = getattr(obj, name)
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             value = _config(value)
-        elif isinstance(value, tuple):
-            value = list(value)
-        out[f.name] = value
+        out.append(value)
     return out
 
 
@@ -63,9 +67,8 @@ def fingerprint_parts(observed: ObservedHost) -> dict[str, str]:
     def addr(*p: str) -> str:
         return "/".join(address_part(x) for x in (h, *p))
 
-    facts = _config(observed.facts)
-    facts.pop("iov_support_reasons", None)
-    _add(parts, addr("Host"), {k: v for k, v in facts.items() if k != "iov_support"})
+    facts = observed.facts
+    _add(parts, addr("Host"), [facts.computer_name, facts.os_build])
     for nic in sorted(observed.net_adapters, key=lambda n: (n.name.casefold(), n.interface_guid)):
         _add(parts, addr("NetAdapter", nic.name), _config(nic))
     for sw in sorted(observed.switches, key=lambda s: (s.name.casefold(), s.id)):

@@ -41,7 +41,7 @@ def _sorted(adapters: list[Adapter]) -> list[Adapter]:
 def replacement_ports(hc: HostContext, res: VMSwitch, sw: Switch, *, reconnect: bool) -> tuple[PortSettings, ...]:
     """VM adapters on ``sw``: detach all; re-attach those that should stay on this switch."""
     ports: list[PortSettings] = []
-    for a in _sorted([a for a in hc.observed.adapters_on_switch(sw.id) if not a.is_management_os]):
+    for a in _sorted([a for a in hc.adapters_on_switch(sw.id) if not a.is_management_os]):
         settings = observed_port_settings(a)
         target: str | None = res.name if reconnect else None
         declared = hc.declared_adapter(a.vm_name, a.name)
@@ -60,7 +60,7 @@ def replacement_vnics(hc: HostContext, res: VMSwitch, sw: Switch, settings: dict
     out: list[PortSettings] = []
     internal = str(settings.get("type", "")).casefold() == "internal"
     seen: set[str] = set()
-    for a in _sorted([a for a in hc.observed.adapters_on_switch(sw.id) if a.is_management_os]):
+    for a in _sorted([a for a in hc.adapters_on_switch(sw.id) if a.is_management_os]):
         key = a.name.casefold()
         if key in seen:
             continue
@@ -90,7 +90,7 @@ def affected_dependents(
     """Every adapter on ``sw`` (managed or not) and the warnings the plan must show."""
     dependents: list[Dependent] = []
     warnings: list[str] = []
-    for a in _sorted(hc.observed.adapters_on_switch(sw.id)):
+    for a in _sorted(hc.adapters_on_switch(sw.id)):
         if a.is_management_os:
             managed = hc.declared_vnic(a.name) is not None
             dependents.append(Dependent("HostVNic", a.name, "", managed, vnic_note))

@@ -124,6 +124,14 @@ def core_error_record(record: ErrorRecord, target_object: Any = None) -> CoreErr
     return value
 
 
+def _psrp_pipeline_id(fragment: bytes) -> uuid.UUID | None:
+    """The pipeline id in the header of the PSRP message starting in ``fragment`` (MS-PSRP 2.2.4/2.2.1)."""
+    if len(fragment) < 21 + 40 or not fragment[16] & 0x1:  # no complete start-fragment header
+        return None
+    pid = uuid.UUID(bytes_le=bytes(fragment[21 + 24 : 21 + 40]))
+    return None if pid.int == 0 else pid
+
+
 def _statements(metadata: Any) -> list[list[Command]]:
     """Split psrpcore's command list into statements (``end_of_statement`` marks the last of each)."""
     statements: list[list[Command]] = [[]]
@@ -159,6 +167,7 @@ class ShellSession:
         self._pool.runspace_pool_id = shell_id  # pitfall 1
         self._runs: dict[uuid.UUID, _PipelineRun] = {}
         self._queues: dict[uuid.UUID | None, deque[bytes]] = {None: deque()}
+        self._command_of: dict[uuid.UUID, uuid.UUID] = {}  # PSRP pipeline id → CommandId
         self.created = time.monotonic()
 
     # -- client → server -------------------------------------------------------------
@@ -166,11 +175,15 @@ class ShellSession:
         self.feed(creation_data, None)
 
     def create_command(self, command_id: uuid.UUID, first_fragment: bytes) -> None:
+        # Windows keys the pipeline by the WS-Management CommandId; older clients wrote the PSRP
+        # pipeline id with another byte order. psrpcore looks pipelines up by the PSRP id.
+        pipeline_id = _psrp_pipeline_id(first_fragment) or command_id
         with self._lock:
             if command_id in self._runs:
                 raise PSRPFailure(f"a command with id {command_id} already exists")
-            self._runs[command_id] = _PipelineRun(ServerPipeline(self._pool, command_id))  # pitfall 2
+            self._runs[command_id] = _PipelineRun(ServerPipeline(self._pool, pipeline_id))  # pitfall 2
             self._queues[command_id] = deque()
+            self._command_of[pipeline_id] = command_id
         self.feed(first_fragment, command_id)
 
     def has_command(self, command_id: uuid.UUID) -> bool:
@@ -183,7 +196,7 @@ class ShellSession:
                 self._pool.receive_data(PSRPPayload(data, StreamType.default, command_id))
                 while (event := self._pool.next_event()) is not None:
                     self._on_event(event)
-            except (PSRPCoreError, ValueError, TypeError, KeyError, OverflowError) as exc:
+            except (PSRPCoreError, ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
                 log.warning("psrp.rejected", extra={"shell": str(self.shell_id), "error": str(exc)})
                 raise PSRPFailure(str(exc)) from exc
             finally:
@@ -191,17 +204,20 @@ class ShellSession:
 
     def _on_event(self, event: Any) -> None:
         if isinstance(event, CreatePipelineEvent):
-            run = self._runs[event.pipeline_id]
+            run = self._run_of(event.pipeline_id)
             if event.pipeline.no_input:
                 self._execute(run)
         elif isinstance(event, PipelineInputEvent):
-            self._runs[event.pipeline_id].input_objects.append(event.data)
+            self._run_of(event.pipeline_id).input_objects.append(event.data)
         elif isinstance(event, EndOfPipelineInputEvent):
-            self._execute(self._runs[event.pipeline_id])
+            self._execute(self._run_of(event.pipeline_id))
         elif isinstance(event, SetMaxRunspacesEvent | SetMinRunspacesEvent | ResetRunspaceStateEvent):
             self._pool.runspace_availability_response(event.ci, True)
         elif isinstance(event, GetAvailableRunspacesEvent):
             self._pool.runspace_availability_response(event.ci, self._pool.max_runspaces)
+
+    def _run_of(self, pipeline_id: uuid.UUID) -> _PipelineRun:
+        return self._runs[self._command_of.get(pipeline_id, pipeline_id)]
 
     def _execute(self, run: _PipelineRun) -> None:
         pipeline = run.pipeline
@@ -227,7 +243,8 @@ class ShellSession:
     def _drain(self) -> None:
         # pitfall 5: data_to_send() yields one target at a time; route every payload now.
         while (payload := self._pool.data_to_send(FRAGMENT_SIZE)) is not None:
-            queue = self._queues.get(payload.pipeline_id)
+            target = payload.pipeline_id
+            queue = self._queues.get(self._command_of.get(target, target) if target else None)
             if queue is None:  # a message for a pipeline already closed: nobody will read it
                 continue
             queue.append(payload.data)
@@ -278,6 +295,7 @@ class ShellSession:
             self._queues.pop(command_id, None)
             if run is None:
                 return
+            self._command_of.pop(run.pipeline.pipeline_id, None)
             if run.pipeline.state not in (*_FINAL_STATES, PSInvocationState.NotStarted):
                 run.pipeline.stop()
             run.pipeline.close()
@@ -292,6 +310,7 @@ class ShellSession:
                     run.pipeline.stop()
                 run.pipeline.close()
             self._queues = {None: deque()}
+            self._command_of.clear()
             if self._pool.state in (RunspacePoolState.Opened, RunspacePoolState.Closing):
                 self._pool.close()
             self._changed.notify_all()

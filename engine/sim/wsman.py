@@ -52,6 +52,7 @@ class Fault(Exception):
     sender: bool = True  # s:Sender (client's fault) or s:Receiver
     detail: str = ""  # optional w:FaultDetail URI
     http_status: int = 500
+    provider: bool = False  # raised by the Shell provider: Windows nests a ProviderFault
 
     def __str__(self) -> str:
         return f"{self.subcode} ({self.code}): {self.message}"
@@ -64,6 +65,7 @@ def invalid_selectors() -> Fault:
         "The WS-Management service cannot process the request because the request contained invalid "
         "selectors for the resource. ",
         detail="http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/UnexpectedSelectors",
+        provider=True,
     )
 
 
@@ -199,11 +201,19 @@ def envelope(action: str, relates_to: str, body: str) -> bytes:
 def render_fault(fault: Fault, relates_to: str = "", machine: str = "127.0.0.1") -> bytes:
     code = "s:Sender" if fault.sender else "s:Receiver"
     detail = f"<w:FaultDetail>{fault.detail}</w:FaultDetail>" if fault.detail else ""
+    machine = xml_text(machine)
+    message = xml_text(fault.message)
+    if fault.provider:
+        message = (
+            '<f:ProviderFault provider="Shell provider" path="%systemroot%\\system32\\WsmSvc.dll">'
+            f'<f:WSManFault xmlns:f="{NS_FAULT}" Code="{fault.code}" Machine="{machine}">'
+            f"<f:Message>{message}</f:Message></f:WSManFault></f:ProviderFault>"
+        )
     body = (
         f"<s:Fault><s:Code><s:Value>{code}</s:Value><s:Subcode><s:Value>w:{fault.subcode}</s:Value>"
         f'</s:Subcode></s:Code><s:Reason><s:Text xml:lang="en-US">{xml_text(fault.message)}</s:Text></s:Reason>'
-        f'<s:Detail>{detail}<f:WSManFault xmlns:f="{NS_FAULT}" Code="{fault.code}" Machine="{xml_text(machine)}">'
-        f"<f:Message>{xml_text(fault.message)}</f:Message></f:WSManFault></s:Detail></s:Fault>"
+        f'<s:Detail>{detail}<f:WSManFault xmlns:f="{NS_FAULT}" Code="{fault.code}" Machine="{machine}">'
+        f"<f:Message>{message}</f:Message></f:WSManFault></s:Detail></s:Fault>"
     )
     return envelope(ACTION_FAULT, relates_to or f"uuid:{uuid.UUID(int=0)}", body)
 

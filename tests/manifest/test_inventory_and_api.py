@@ -97,3 +97,11 @@ def test_messages_keep_relative_paths_relative(
     (problem,) = validate_paths(["inventory.yaml"])
     assert problem.render().startswith("inventory.yaml:9:53: error: 'spec.hosts[0].connection.port'")
     assert not os.path.isabs(problem.position.file)  # type: ignore[union-attr]
+
+
+def test_a_password_in_a_manifest_is_refused_without_echoing_it(write: Callable[[str, str], Path]) -> None:
+    inv = write("inventory.yaml", INVENTORY.replace("passwordEnv: HVNET_PASSWORD", "password: 'Hunter2!'"))
+    diagnostics = validate_paths([str(inv)])
+    assert [d.summary for d in diagnostics] == ["a password must not be written in a manifest"]
+    assert "passwordEnv" in diagnostics[0].detail
+    assert "Hunter2" not in "\n".join(d.render() for d in diagnostics)

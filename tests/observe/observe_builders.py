@@ -42,12 +42,11 @@ def from_json(value: Any) -> Any:
         if "$guid" in value:
             return uuid.UUID(value["$guid"])
         if "$obj" in value:
-            props = {k: from_json(v) for k, v in value.get("props", {}).items()}
             o = GenericComplexObject()
             o.types = list(value["$obj"]) + ["System.Object"]
             o.to_string = value.get("to_string", "")
-            o.adapted_properties = props if value.get("adapted") else {}
-            o.extended_properties = {} if value.get("adapted") else props
+            o.adapted_properties = {k: from_json(v) for k, v in value.get("adapted", {}).items()}
+            o.extended_properties = {k: from_json(v) for k, v in value.get("props", {}).items()}
             return o
     return value
 
@@ -62,12 +61,13 @@ def to_json(value: Any) -> Any:
         types = [t for t in value.types if t != "System.Object"]
         if "System.Enum" in types or "Deserialized.System.Enum" in types:
             return {"$enum": str(value), "value": value.property_sets[0], "type": types[0]}
-        adapted = bool(value.adapted_properties) and not value.extended_properties
-        props = value.adapted_properties if adapted else value.extended_properties
-        out: dict[str, Any] = {"$obj": types, "props": {k: to_json(v) for k, v in props.items()}}
+        out: dict[str, Any] = {
+            "$obj": types,
+            "props": {k: to_json(v) for k, v in value.extended_properties.items()},
+        }
+        if value.adapted_properties:
+            out["adapted"] = {k: to_json(v) for k, v in value.adapted_properties.items()}
         if value.to_string:
             out["to_string"] = value.to_string
-        if adapted:
-            out["adapted"] = True
         return out
     return value

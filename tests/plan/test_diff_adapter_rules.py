@@ -95,7 +95,7 @@ def test_adding_an_adapter_depends_on_generation_and_state(generation: int, stat
     assert c.action == action
     if action == "create":
         assert (c.risk, c.disruptive) == ("none", False)
-        assert cmdlets(c) == [["Get-VM", "Add-VMNetworkAdapter", "Set-VMNetworkAdapterVlan", "Set-VMNetworkAdapter"]]
+        assert cmdlets(c) == [["Get-VM", "Add-VMNetworkAdapter", "Set-VMNetworkAdapter", "Set-VMNetworkAdapterVlan"]]
         assert params_of(c, "Get-VM") == {"Id": "vm-web01"}
         assert params_of(c, "Add-VMNetworkAdapter") == {"Name": "Frontend", "SwitchName": "sw", "Passthru": True}
 

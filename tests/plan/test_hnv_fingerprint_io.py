@@ -21,7 +21,13 @@ from engine.model.resources import (
     VMSwitch,
 )
 from engine.observe.model import CustomerRoute, LookupRecord, ProviderAddress
-from engine.plan import describe_staleness, fingerprint, fingerprint_parts, resources_from_json, resources_to_json
+from engine.plan import (
+    describe_staleness,
+    fingerprint,
+    fingerprint_parts,
+    resources_from_json,
+    resources_to_json,
+)
 from plan.factories import HOST, adapter, change_of, cmdlets, nic, observed, params_of, plan, pos, switch, vm
 
 NV = f"{HOST}/NetworkVirtualization/blue"

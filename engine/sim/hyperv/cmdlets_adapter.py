@@ -104,7 +104,7 @@ def add_vmnetworkadapter(model: HostModel, ctx: InvocationContext, params: dict[
             try:
                 vnic = add_host_vnic(model, sw, str(params.get("Name") or sw.name), static_mac)
             except MacPoolExhausted:
-                raise CmdletError(E.invalid_operation(c, f"Failed to add a network adapter to '{sw.name}': the MAC address pool is exhausted.")) from None
+                raise CmdletError(E.invalid_operation(c, Msg.HOST_MAC_POOL_EXHAUSTED.format(switch=sw.name))) from None
             return to_psobj("adapter", model, vnic) if passthru else None
 
         return run_per_operand(ctx, switches, host_one)
@@ -133,7 +133,7 @@ def add_vmnetworkadapter(model: HostModel, ctx: InvocationContext, params: dict[
         try:
             mac = static_mac or (model.allocate_mac() if vm.state == "Running" else UNASSIGNED_MAC)
         except MacPoolExhausted:
-            raise _vm_error(c, Msg.TOO_MANY_ADAPTERS, vm, device="Synthetic Ethernet Port", limit="MAC pool") from None
+            raise _vm_error(c, Msg.MAC_POOL_EXHAUSTED, vm) from None
         adapter = PortAdapter(
             id=f"Microsoft:{vm.id.upper()}\\{model.new_guid('VMNetworkAdapter', vm.name + '/' + name).upper()}",
             name=name,

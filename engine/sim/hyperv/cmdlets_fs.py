@@ -16,8 +16,8 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.sim.hyperv.model import HostModel, VFile
-from engine.sim.hyperv.rules import HostWithModel, as_list
-from engine.sim.hyperv.wildcard import contains_wildcard, matches_name
+from engine.sim.hyperv.rules import HostWithModel, as_list, matches_name
+from engine.sim.hyperv.wildcard import contains_wildcard
 from engine.sim.objects import CmdletError, ErrorRecord, Int64, InvocationContext, PSObj
 from engine.sim.registry import CmdletSpec, ParamSpec, Registry
 

@@ -15,8 +15,8 @@ from typing import Any
 from engine.sim.hyperv import errors as E
 from engine.sim.hyperv.errors import Msg
 from engine.sim.hyperv.model import HostModel, Nic
-from engine.sim.hyperv.rules import HostWithModel, as_list, object_id, run_per_operand, to_psobj
-from engine.sim.hyperv.wildcard import contains_wildcard, matches_name, unescape
+from engine.sim.hyperv.rules import HostWithModel, as_list, matches_name, object_id, run_per_operand, to_psobj
+from engine.sim.hyperv.wildcard import contains_wildcard, unescape
 from engine.sim.objects import CmdletError, InvocationContext
 from engine.sim.registry import CmdletSpec, ParamSpec, Registry
 

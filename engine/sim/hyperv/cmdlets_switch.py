@@ -46,7 +46,7 @@ def _bind_external(model: HostModel, sw: VSwitch, nics: list[Nic], allow_managem
 
 def _pool_error(cmdlet: str, sw_name: str) -> CmdletError:
     return CmdletError(
-        E.invalid_operation(cmdlet, f"Failed to add a host network adapter to '{sw_name}': the MAC address pool is exhausted.")
+        E.invalid_operation(cmdlet, Msg.HOST_MAC_POOL_EXHAUSTED.format(switch=sw_name))
     )
 
 

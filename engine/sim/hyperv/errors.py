@@ -200,6 +200,15 @@ class Msg:
         "'{vm}' failed to remove device 'Synthetic Ethernet Port'. Hot remove of network adapters is "
         "supported only on generation 2 virtual machines. (Virtual machine ID {vm_id})"
     )
+    # learn.microsoft.com "default limit 256 dynamic MAC addresses": 'Attempt to access invalid address'
+    MAC_POOL_EXHAUSTED = (
+        "'{vm}' failed to add device 'Synthetic Ethernet Port': Attempt to access invalid address. "
+        "The dynamic MAC address pool is exhausted. (Virtual machine ID {vm_id})"
+    )
+    HOST_MAC_POOL_EXHAUSTED = (
+        "Failed to add a host network adapter to virtual switch '{switch}': Attempt to access invalid "
+        "address. The dynamic MAC address pool is exhausted."
+    )
     LEGACY_GEN2 = "Generation 2 virtual machines do not support legacy network adapters."
     LEGACY_WHILE_RUNNING = (
         "'{vm}' failed to add device 'Emulated Ethernet Port'. A legacy network adapter can be added "

@@ -14,10 +14,12 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
+from engine.sim.generic import get_property
 from engine.sim.hyperv import errors as E
 from engine.sim.hyperv.errors import Msg
 from engine.sim.hyperv.model import VM, HostModel, Nic, PortAdapter, VSwitch
-from engine.sim.hyperv.wildcard import contains_wildcard, matches_name, unescape
+from engine.sim.hyperv.wildcard import contains_wildcard, unescape
+from engine.sim.hyperv.wildcard import matches_name as _matches_name
 from engine.sim.objects import CmdletError, ErrorRecord, InvocationContext, PSObj
 
 
@@ -25,6 +27,15 @@ class HostWithModel(Protocol):
     """What the cmdlet modules need from ``engine.sim.host.SimulatedHost``."""
 
     model: HostModel
+
+
+def matches_name(pattern: str, name: str) -> bool:
+    """WildcardPattern match; a pattern PowerShell cannot parse (e.g. the reversed range in
+    ``[Id = 'D…-5…']``) throws WildcardPatternException there and so matches nothing."""
+    try:
+        return _matches_name(pattern, name)
+    except re.error:
+        return False
 
 
 # --- values ------------------------------------------------------------------------
@@ -140,19 +151,15 @@ def pipeline_objects(params: dict[str, Any], param: str, pipeline_input: list[An
 
 
 def object_id(obj: Any, *props: str) -> str | None:
-    """The id a piped object carries (a PSObj from the read cmdlets, or a bare value)."""
-    if isinstance(obj, PSObj):
-        for prop in props:
-            value = obj.get(prop)
-            if value is not None:
-                return str(value)
-        return None
-    if isinstance(obj, dict):
-        for prop in props:
-            if obj.get(prop) is not None:
-                return str(obj[prop])
-        return None
-    return None if obj is None else str(obj)
+    """The id a piped object carries: a property of a PSObj (or of a client-sent object), else the
+    bare value itself."""
+    if isinstance(obj, str | uuid.UUID | int):
+        return str(obj)
+    for prop in props:
+        value = get_property(obj, prop, None)
+        if value is not None:
+            return str(value)
+    return None
 
 
 def not_found_names(
@@ -199,7 +206,7 @@ def target_switches(
 
 def single_switch(cmdlet: str, model: HostModel, pattern: str) -> VSwitch:
     """Connect/Add -SwitchName: SingleOrDefault over the wildcard matches (hyperv-model §4)."""
-    matches = model.switches_named(pattern)
+    matches = [s for s in model.switches if matches_name(pattern, s.name)]
     if not matches:
         name = unescape(pattern)
         raise CmdletError(E.invalid_argument(cmdlet, Msg.SWITCH_NOT_FOUND.format(name=name), name))
@@ -252,42 +259,30 @@ def type_names(obj: Any) -> list[str]:
     return [t.removeprefix("Deserialized.") for t in obj.type_names]
 
 
-def input_not_bound(cmdlet: str, obj: Any) -> ErrorRecord:
-    """PowerShell's binder for a piped object no parameter accepts (non-terminating)."""
-    return ErrorRecord(
-        message=(
-            "The input object cannot be bound to any parameters for the command either because the command "
-            "does not take pipeline input or the input and its properties do not match any of the parameters "
-            "that take pipeline input."
-        ),
-        fully_qualified_error_id=f"InputObjectNotBound,Microsoft.HyperV.PowerShell.Commands.{E.cmdlet_class(cmdlet)}",
-        category="InvalidArgument",
-        target_name=obj.to_string if isinstance(obj, PSObj) else str(obj),
-        exception_type="System.Management.Automation.ParameterBindingException",
-        activity=cmdlet,
-    )
+def as_pipeline_string(obj: Any) -> str:
+    """How PowerShell coerces a piped object to a ``string`` parameter: its ToString."""
+    if isinstance(obj, PSObj):
+        return obj.to_string
+    return str(obj)
 
 
-def adapters_from_input(
-    ctx: InvocationContext, cmdlet: str, model: HostModel, objects: list[Any], vm_only: bool = False
-) -> list[PortAdapter]:
-    """Piped adapter objects back to the model. An object of another type (e.g. the
-    VMNetworkAdapterVlanSetting that Set-VMNetworkAdapterVlan -Passthru emits) does not bind."""
-    accepted = ADAPTER_TYPES[1:2] if vm_only else ADAPTER_TYPES
+def adapters_from_input(ctx: InvocationContext, cmdlet: str, model: HostModel, objects: list[Any]) -> list[PortAdapter]:
+    """Piped adapter objects back to the model."""
     found: list[PortAdapter] = []
     for obj in objects:
-        if isinstance(obj, PSObj) and not any(t in accepted for t in type_names(obj)):
-            ctx.write_error(input_not_bound(cmdlet, obj))
-            continue
         aid = object_id(obj, "Id")
         adapter = model.adapter(aid) if aid else None
         if adapter is None:
             ctx.write_error(E.object_not_found(cmdlet, Msg.ADAPTER_NOT_FOUND, str(aid)))
-        elif vm_only and adapter.is_management_os:
-            ctx.write_error(input_not_bound(cmdlet, obj))
         elif adapter not in found:
             found.append(adapter)
     return found
+
+
+def _binds_as_adapter(obj: Any, vm_only: bool) -> bool:
+    accepted = ADAPTER_TYPES[1:2] if vm_only else ADAPTER_TYPES
+    names = type_names(obj)
+    return any(t in accepted for t in names) and not (vm_only and ADAPTER_TYPES[2] in names)
 
 
 def target_adapters(
@@ -301,23 +296,27 @@ def target_adapters(
     vm_only: bool = False,
 ) -> list[PortAdapter]:
     """ResolveNetworkAdapters: piped adapters, VMs (piped or -VMName) or -ManagementOS, then the
-    optional name filter. Nothing matched → "No network adapter was found …" (ObjectNotFound)."""
+    optional name filter. Nothing matched → "No network adapter was found …" (ObjectNotFound).
+
+    A piped object that is neither an adapter nor a VM binds, as PowerShell's binder coerces it,
+    to the ValueFromPipeline ``-VMName`` string by its ToString — e.g. the VMNetworkAdapterVlanSetting
+    that ``Set-VMNetworkAdapterVlan -Passthru`` emits fails as a VM name (DEC SetVMNetworkAdapter)."""
     piped = pipeline_input if pipeline_input else as_list(params.get(adapter_param))
+    adapter_objects = [o for o in piped if _binds_as_adapter(o, vm_only)]
     vm_objects = [o for o in piped if _is_vm_object(o)]
-    others = [o for o in piped if not _is_vm_object(o)]
-    if others:
-        return adapters_from_input(ctx, cmdlet, model, others, vm_only)
+    vm_names = [as_pipeline_string(o) for o in piped if o not in adapter_objects and o not in vm_objects]
+    if piped and not vm_objects and not vm_names:
+        return adapters_from_input(ctx, cmdlet, model, adapter_objects)
+    found = adapters_from_input(ctx, cmdlet, model, adapter_objects) if adapter_objects else []
     if params.get("ManagementOS"):
         candidates = model.host_vnics()
     else:
-        vm_objects = vm_objects or as_list(params.get("VM"))
-        vms = (
-            vms_from_input(ctx, cmdlet, model, vm_objects)
-            if vm_objects
-            else vms_by_name(ctx, cmdlet, model, as_list(params.get("VMName")))
-        )
+        vm_objects = vm_objects or ([] if vm_names else as_list(params.get("VM")))
+        vms = vms_from_input(ctx, cmdlet, model, vm_objects) if vm_objects else []
+        if vm_names or not vm_objects:
+            vms += vms_by_name(ctx, cmdlet, model, vm_names or as_list(params.get("VMName")))
         if not vms:
-            return []
+            return found
         vm_ids = [v.id for v in vms]
         candidates = [a for a in model.adapters if a.vm_id in vm_ids]
     names = [str(n) for n in as_list(params.get(name_param))]
@@ -328,8 +327,8 @@ def target_adapters(
         candidates = [a for a in candidates if _switch_name_matches(model, a, str(switch_name))]
     if not candidates:
         ctx.write_error(E.object_not_found(cmdlet, Msg.ADAPTER_NOT_FOUND))
-        return []
-    return sorted(candidates, key=lambda a: a.created)
+        return found
+    return found + [a for a in sorted(candidates, key=lambda a: a.created) if a not in found]
 
 
 def _switch_name_matches(model: HostModel, adapter: PortAdapter, pattern: str) -> bool:

@@ -171,15 +171,16 @@ def test_new_vm_adapter_pipeline_and_existing_adapter_changes(pool: RunspacePool
     assert storage not in host.model.adapters and len(host.model.vm_adapters(vm.id)) == 1
 
 
-def test_a_vlan_setting_piped_into_set_vmnetworkadapter_does_not_bind(pool: RunspacePool, host: SimulatedHost) -> None:
-    """Set-VMNetworkAdapterVlan -Passthru emits a VMNetworkAdapterVlanSetting, which no parameter of
-    Set-VMNetworkAdapter accepts: put Set-VMNetworkAdapter before the VLAN cmdlet in a pipeline."""
+def test_a_vlan_setting_piped_into_set_vmnetworkadapter_fails(pool: RunspacePool, host: SimulatedHost) -> None:
+    """Set-VMNetworkAdapterVlan -Passthru emits a VMNetworkAdapterVlanSetting; Set-VMNetworkAdapter
+    binds it to -VMName by its ToString and finds no such VM. Put Set-VMNetworkAdapter first."""
     vm = host.model.vms[0]
     ps = run(pool, ("Get-VM", {"Id": vm.id}),
              ("Add-VMNetworkAdapter", {"Name": "X", "Passthru": True}),
              ("Set-VMNetworkAdapterVlan", {"Access": True, "VlanId": 10, "Passthru": True}),
              ("Set-VMNetworkAdapter", {"IovWeight": 100}))
-    assert ps.streams.error[0].fq_error == "InputObjectNotBound,Microsoft.HyperV.PowerShell.Commands.SetVMNetworkAdapter"
+    assert ps.streams.error[0].fq_error == "InvalidParameter,Microsoft.HyperV.PowerShell.Commands.SetVMNetworkAdapter"
+    assert "Microsoft.HyperV.PowerShell.VMNetworkAdapterVlanSetting" in str(ps.streams.error[0])
     added = next(a for a in host.model.adapters if a.name == "X")
     assert (added.vlan.access_vlan_id, added.iov_weight) == (10, 0)
 

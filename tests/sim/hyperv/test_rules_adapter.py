@@ -183,12 +183,15 @@ def test_a_piped_adapter_is_addressed_exactly() -> None:
     assert [a.iov_weight for a in adapters(model, DB)] == [0, 7]
 
 
-def test_a_piped_vlan_setting_does_not_bind_to_set_vmnetworkadapter() -> None:
+def test_a_piped_vlan_setting_binds_to_vmname_by_its_tostring_and_fails() -> None:
+    """Set-VMNetworkAdapter's -VMName is a ValueFromPipeline string: PowerShell coerces the
+    VMNetworkAdapterVlanSetting that Set-VMNetworkAdapterVlan -Passthru emits to its ToString."""
     model = world()
     ok(A.add_vmnetworkadapter, model, {"VMName": ["db01"]})
     adapter = adapters(model, DB)[0]
     out, errors = run(A.set_vmnetworkadapter, model, {"IovWeight": 100}, [to_psobj("vlan", model, adapter)])
-    assert out == [] and errors[0].fully_qualified_error_id.startswith("InputObjectNotBound,")
+    name = "Microsoft.HyperV.PowerShell.VMNetworkAdapterVlanSetting"
+    assert out == [] and [e.message for e in errors] == [Msg.VM_NOT_FOUND.format(name=name)]
     assert adapter.iov_weight == 0
 
 
@@ -202,12 +205,15 @@ def test_connect_without_a_name_connects_every_adapter_even_on_a_running_vm() ->
     assert [(a.name, a.connected, a.switch_id is None) for a in adapters(model, WEB)] == [("a", False, True), ("b", True, False)]
 
 
-def test_connect_refuses_a_piped_host_vnic() -> None:
+def test_a_piped_host_vnic_is_not_a_vm_adapter_for_connect() -> None:
+    """Connect's -VMNetworkAdapter is VMNetworkAdapter[]: a host vNIC only binds to -VMName by its
+    ToString, whose '[' makes it a wildcard that matches no VM — so nothing happens, silently."""
     model = world()
     ok(S.new_vmswitch, model, {"Name": "int", "SwitchType": "Internal"})
+    ok(S.new_vmswitch, model, {"Name": "other", "SwitchType": "Private"})
     vnic = model.host_vnics()[0]
-    out, errors = run(A.connect_vmnetworkadapter, model, {"SwitchName": "int"}, [to_psobj("adapter", model, vnic)])
-    assert errors[0].fully_qualified_error_id.startswith("InputObjectNotBound,")
+    assert run(A.connect_vmnetworkadapter, model, {"SwitchName": "other"}, [to_psobj("adapter", model, vnic)]) == ([], [])
+    assert model.switch(vnic.switch_id).name == "int"
 
 
 def test_rename_changes_only_the_selected_adapter() -> None:
@@ -216,3 +222,12 @@ def test_rename_changes_only_the_selected_adapter() -> None:
     ok(A.add_vmnetworkadapter, model, {"VMName": ["db01"], "Name": "y"})
     ok(A.rename_vmnetworkadapter, model, {"VMName": ["db01"], "Name": "x", "NewName": "Frontend"})
     assert [a.name for a in adapters(model, DB)] == ["Frontend", "y"]
+
+
+def test_an_exhausted_dynamic_mac_pool_refuses_a_hot_add_but_not_a_cold_one() -> None:
+    model = world()
+    model.next_mac = 256  # all 256 pool addresses handed out
+    err = refused(A.add_vmnetworkadapter, model, {"VMName": ["web01"]})
+    assert "Attempt to access invalid address" in err.message and adapters(model, WEB) == []
+    ok(A.add_vmnetworkadapter, model, {"VMName": ["db01"]})  # an Off VM gets its MAC at first start
+    assert adapters(model, DB)[0].mac == "000000000000"
