@@ -18,7 +18,8 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
 from typing import Any, TextIO
 
 import structlog
@@ -29,6 +30,7 @@ __all__ = [
     "configure_logging",
     "forget_secrets",
     "get_logger",
+    "logging_configured",
     "redact",
     "redact_text",
     "register_secret",
@@ -191,6 +193,30 @@ def configure_logging(log_format: str = "console", verbosity: int = 0, stream: T
 def _remove_handlers(root: logging.Logger) -> None:
     for old in [h for h in root.handlers if getattr(h, "_hvnet", False)]:
         root.removeHandler(old)
+
+
+@contextmanager
+def logging_configured(
+    log_format: str = "console", verbosity: int = 0, stream: TextIO | None = None
+) -> Iterator[None]:
+    """``configure_logging`` for the duration of a block, then put back what was there.
+
+    A command runs inside this, so running hvnet in-process (tests, embedders) does not
+    leave its log filtering and handlers behind for the caller.
+    """
+    saved = structlog.get_config()
+    root = logging.getLogger()
+    saved_level = root.level
+    saved_handlers = [h for h in root.handlers if getattr(h, "_hvnet", False)]
+    configure_logging(log_format, verbosity, stream)
+    try:
+        yield
+    finally:
+        structlog.configure(**saved)
+        _remove_handlers(root)
+        for handler in saved_handlers:
+            root.addHandler(handler)
+        root.setLevel(saved_level)
 
 
 def reset_logging() -> None:

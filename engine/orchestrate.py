@@ -320,7 +320,7 @@ def apply_one(run: HostRun, hooks: Hooks) -> Any:
         return outcome
     lock = run.extras.get("lock")
     try:
-        result = execute_host(run.session, plan)
+        result = execute_host(run.session, plan, recheck=lambda: _recheck(run, hooks))
         outcome.results = result.changes
         run.extras["apply_result"] = result
         if not result.touched:
@@ -340,6 +340,13 @@ def apply_one(run: HostRun, hooks: Hooks) -> Any:
     finally:
         if lock is not None and lock.held:
             lock.release()
+
+
+def _recheck(run: HostRun, hooks: Hooks) -> dict[str, Any]:
+    """The changes the host needs now (executor: settle steps of an interrupted round trip)."""
+    assert run.session is not None
+    fresh = hooks.plan(run.inv_host, run.resources, hooks.collect(run.session, run.name))
+    return {c.address: c for c in fresh.changes if c.action != "noop"}
 
 
 def collect_saved_plan(

@@ -10,14 +10,18 @@ Failures: a failing step fails its change; every change that ``requires`` it (or
 depends on one of its steps) is skipped with the reason; independent changes go on.
 When a wave of several statements fails, the host reports only the first error, so
 the step is identified by its cmdlet: statements before it ran, the ones after it
-may or may not have run. Those after it are sent again if repeating them is harmless
-(Set/Enable/Disable/Connect/Disconnect); otherwise their change fails as "outcome
-unknown" and the verification after apply tells what the host really has.
+may or may not have run (a non-terminating error lets them run, a terminating one
+does not). Those after it are sent again if repeating them is harmless
+(Set/Enable/Disable/Connect/Disconnect). For the others the host is re-read and
+re-planned once (``recheck``): a resource now in sync ran; one whose fresh plan
+still lists exactly the unsent steps did not run and is sent again; anything else
+fails as "outcome unknown" (never sent twice), and verification settles it.
 ``blocked`` changes are never run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,9 +145,14 @@ class _Entry:
     next_step: int = 0
 
 
+# Re-reads and re-plans the host: the changes it needs now, by address (noop ones left out).
+Recheck = Callable[[], dict[str, Change]]
+
+
 class _HostRun:
-    def __init__(self, session: HostSession, plan: HostPlan) -> None:
+    def __init__(self, session: HostSession, plan: HostPlan, recheck: Recheck | None = None) -> None:
         self.session = session
+        self.recheck = recheck
         self.host = plan.name
         self.entries: dict[str, _Entry] = {}
         self.step_owner: dict[str, str] = {}
@@ -281,14 +290,47 @@ class _HostRun:
         for before_entry, before_step, _ in sent[:index]:
             if before_entry is not entry:
                 self._step_done(before_entry, before_step, None)  # ran; its output is lost
+        unsure: list[tuple[_Entry, Step]] = []
         for after_entry, after_step, _ in sent[index + 1:]:
             if after_entry is entry or after_entry.result.status != _PENDING:
                 continue
-            if not repeatable(after_step):
-                self._fail(after_entry, f"{after_entry.change.address}: outcome unknown: step {after_step.id} "
-                                        f"shared a round trip with a failing step ({exc.cmdlet}: {exc.message})",
-                           uncertain=True)
-            # else: left pending at this step, so the next wave sends it again
+            if not repeatable(after_step) and not any(e is after_entry for e, _ in unsure):
+                unsure.append((after_entry, after_step))
+            # a repeatable step stays pending at this step: the next wave sends it again
+        if unsure:
+            self._settle(unsure, exc)
+
+    def _settle(self, unsure: list[tuple[_Entry, Step]], exc: RemoteCommandError) -> None:
+        """Find out from the host whether steps sent after a failing one ran (see module docstring)."""
+        fresh: dict[str, Change] | None = None
+        if self.recheck is not None:
+            try:
+                fresh = self.recheck()
+                self.result.round_trips += 1
+            except (RemoteCommandError, TransportError) as err:
+                log.warning("host.recheck_failed", host=self.host, error=str(err))
+        for entry, step in unsure:
+            address = entry.change.address
+            remaining = entry.change.steps[entry.change.steps.index(step):]
+            if fresh is not None and address not in fresh:
+                entry.result.steps_run += len(remaining)
+                self._finish(entry)  # the host already shows the desired state
+                for done in remaining:
+                    self.outputs[done.id] = None
+            elif fresh is not None and same_commands(fresh[address].steps, remaining):
+                log.info("step.resend", host=self.host, address=address, step=step.id)
+            else:
+                self._fail(entry, f"{address}: outcome unknown: step {step.id} shared a round trip with a "
+                                  f"failing step ({exc.cmdlet}: {exc.message})", uncertain=True)
+
+
+def same_commands(fresh: tuple[Step, ...], planned: tuple[Step, ...]) -> bool:
+    """Do two step lists run the same commands (step ids aside)? Refs never compare equal to values."""
+
+    def shape(steps: tuple[Step, ...]) -> list[tuple[Cmdlet, ...]]:
+        return [step.pipeline.commands for step in steps]
+
+    return shape(fresh) == shape(planned)
 
 
 def failing_index(steps: list[Step], cmdlet: str) -> int:
@@ -309,6 +351,6 @@ def _verb(status: str) -> str:
     return {FAILED: "failed", SKIPPED: "was skipped", BLOCKED: "is blocked"}.get(status, status)
 
 
-def execute_host(session: HostSession, plan: HostPlan) -> HostApplyResult:
+def execute_host(session: HostSession, plan: HostPlan, recheck: Recheck | None = None) -> HostApplyResult:
     """Run the plan's steps for one host (see module docstring); never raises for a step's failure."""
-    return _HostRun(session, plan).run()
+    return _HostRun(session, plan, recheck).run()

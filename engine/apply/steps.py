@@ -305,19 +305,18 @@ def _adapter_steps(ctx: ChangeContext, b: _Builder, *, host_vnic: bool) -> None:
     if ctx.action == "delete":
         b.add([*lookup, Cmdlet.of("Remove-VMNetworkAdapter")], f"remove {label}")
         return
+    # One pipeline per adapter: the exact lookup, then each changed part passed along.
+    tail = _port_tail({a.name: a.after for a in ctx.attributes if a.name != "switch"}, host_vnic=host_vnic)
+    what = [a.name for a in ctx.attributes]
     if ctx.changed("switch"):
         target = ctx.after("switch")
+        passthru = {"Passthru": True} if tail else {}
         if target is None:
-            b.add([*lookup, Cmdlet.of("Disconnect-VMNetworkAdapter")], f"disconnect {label}")
+            tail.insert(0, Cmdlet.of("Disconnect-VMNetworkAdapter", passthru))
         else:
-            b.add([*lookup, Cmdlet.of("Connect-VMNetworkAdapter", SwitchName=wildcard_escape(target))],
-                  f"connect {label} to {target}")
-    if ctx.changed("vlan"):
-        b.add([*lookup, Cmdlet.of("Set-VMNetworkAdapterVlan", vlan_params(ctx.after("vlan")))], f"set VLAN of {label}")
-    changed = {a.name: a.after for a in ctx.attributes if a.name not in ("switch", "vlan")}
-    params = adapter_params(changed, host_vnic=host_vnic)
-    if params:
-        b.add([*lookup, Cmdlet.of("Set-VMNetworkAdapter", params)], f"update {label}")
+            tail.insert(0, Cmdlet.of("Connect-VMNetworkAdapter", {"SwitchName": wildcard_escape(target)} | passthru))
+    if tail:
+        b.add([*lookup, *tail], f"update {label}: {', '.join(what)}")
 
 
 def _hnv_steps(ctx: ChangeContext, b: _Builder) -> None:

@@ -50,10 +50,19 @@ def sim() -> None:
 @sim.command("serve")
 @click.argument("fixture", type=click.Path(dir_okay=False))
 @click.option("--host", "bind", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
-              help="TCP port; 0 picks a free one (the URL printed says which).")
-@click.option("--state", type=click.Path(dir_okay=False), default=None,
-              help="State file: resumed if it exists, else created from FIXTURE; written after every request.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="TCP port; 0 picks a free one (the URL printed says which).",
+)
+@click.option(
+    "--state",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="State file: resumed if it exists, else created from FIXTURE; written after every request.",
+)
 @click.option("--tls", is_flag=True, help="Serve HTTPS with a generated self-signed certificate.")
 @click.option("--auth", type=click.Choice(["basic", "ntlm"]), default="basic", show_default=True)
 @click.option("--user", default="hvnet", show_default=True, help="The user name clients log on with.")
@@ -67,7 +76,9 @@ def serve(fixture: str, bind: str, port: int, state: str | None, tls: bool, auth
     from engine.sim import start_simulator
 
     try:
-        server = start_simulator(host, bind=bind, port=port, tls=tls, auth=auth, username=user, password=password)
+        server = start_simulator(
+            host, bind=bind, port=port, tls=tls, auth=auth, username=user, password=password
+        )
     except (OSError, ValueError) as exc:
         raise _fail(f"cannot serve on {bind}:{port}: {exc}") from None
 

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from engine.errors import Diagnostic, EngineError, ManifestError
-from engine.logging import LOG_FORMATS, configure_logging, get_logger, redact_text
+from engine.logging import LOG_FORMATS, get_logger, logging_configured, redact_text
 
 __all__ = [
     "EXIT_ERROR",
@@ -130,8 +130,8 @@ def common_options(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, parallelism: int, log_format: str, verbosity: int, **kwargs: Any) -> None:
         common = CommonOptions(parallelism=parallelism, log_format=log_format, verbosity=verbosity)
-        configure_logging(log_format, verbosity, stream=sys.stderr)
-        code = run_guarded(lambda: func(*args, common=common, **kwargs), common)
+        with logging_configured(log_format, verbosity, stream=sys.stderr):
+            code = run_guarded(lambda: func(*args, common=common, **kwargs), common)
         click.get_current_context().exit(code)
 
     return wrapper  # type: ignore[return-value]

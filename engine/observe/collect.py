@@ -131,8 +131,18 @@ COLLECTION: tuple[tuple[str, Pipeline], ...] = (
         ),
     ),
     ("vlans", _expand("VlanSetting", *ADAPTER_KEYS)),
-    # BandwidthSetting is null until first set: such adapters yield no object here.
-    ("bandwidth", _expand("BandwidthSetting", "Id")),
+    # BandwidthSetting is null until first set; expanding a null with -Property fails on
+    # Windows PowerShell 5.1, so such adapters are filtered out first.
+    (
+        "bandwidth",
+        Pipeline(
+            (
+                Cmdlet.of("Get-VMNetworkAdapter", All=True),
+                Cmdlet.of("Where-Object", Property="BandwidthSetting", NE=True, Value=None),
+                Cmdlet.of("Select-Object", ExpandProperty="BandwidthSetting", Property=["Id"]),
+            )
+        ),
+    ),
     (
         "provider_addresses",
         _read(

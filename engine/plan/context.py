@@ -36,9 +36,6 @@ class ManagementPath:
     vnic_ids: set[str] = field(default_factory=set)
     vnic_names: set[str] = field(default_factory=set)  # declared management vNICs, casefolded
 
-    def describe(self) -> str:
-        return "hvnet's own connection"
-
 
 def find_management_path(observed: ObservedHost, resources: list[Resource]) -> ManagementPath:
     mp = ManagementPath()

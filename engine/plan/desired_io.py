@@ -7,6 +7,7 @@ UNSET), so "omitted means unmanaged" survives the round trip.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 from engine.errors import Position
@@ -34,6 +35,14 @@ TYPES: dict[str, type[Resource]] = {
 _SKIP = {"host", "positions", "source"}
 
 
+@functools.cache
+def _keys(cls: type[Resource]) -> tuple[tuple[str, str], ...]:
+    """(attribute, JSON key) of every stored field of ``cls``, computed once per class."""
+    return tuple(
+        (f.name, f.metadata.get("key") or _camel(f.name)) for f in dataclasses.fields(cls) if f.name not in _SKIP
+    )
+
+
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(p.capitalize() for p in rest)
@@ -51,6 +60,8 @@ def _selector_from(d: dict[str, Any]) -> NicSelector:
 
 
 def _encode(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float):
+        return value
     if isinstance(value, NicSelector | VlanSpec):
         return value.to_json()
     if isinstance(value, ProviderAddressSpec):
@@ -87,13 +98,10 @@ def resource_to_json(res: Resource) -> dict[str, Any]:
     out: dict[str, Any] = {"class": type(res).__name__, "kind": res.kind, "address": res.address}
     if res.source is not None:
         out["source"] = str(res.source)
-    for f in dataclasses.fields(res):
-        if f.name in _SKIP:
-            continue
-        value = getattr(res, f.name)
-        if value is UNSET:
-            continue
-        out[f.metadata.get("key") or _camel(f.name)] = _encode(value)
+    for attr, key in _keys(type(res)):
+        value = getattr(res, attr)
+        if value is not UNSET:
+            out[key] = _encode(value)
     return out
 
 
@@ -117,11 +125,8 @@ def resources_from_json(host: str, data: dict[str, Any]) -> list[Resource]:
     for item in data.get("resources", []):
         cls = TYPES[item["class"]]
         kwargs: dict[str, Any] = {"host": host, "source": _position(item.get("source"))}
-        for f in dataclasses.fields(cls):
-            if f.name in _SKIP:
-                continue
-            key = f.metadata.get("key") or _camel(f.name)
+        for attr, key in _keys(cls):
             if key in item:
-                kwargs[f.name] = _decode(f.name, item[key])
+                kwargs[attr] = _decode(attr, item[key])
         out.append(cls(**kwargs))
     return out

@@ -18,9 +18,17 @@ from engine.plan.switch_replace import PORT_KEYS, desired_port_settings
 KEY_RISK = {"iovWeight": "vf-fallback"}  # every other adapter key: vnic-blip (CONTRACT §7)
 
 
+def observed_switch(a: Adapter) -> str | None:
+    """The switch an adapter is on. Host vNICs always sit on their switch (their
+    Connected flag reads false on real hosts too), VM adapters only when connected."""
+    if a.is_management_os:
+        return a.switch_name
+    return a.switch_name if a.connected else None
+
+
 def observed_value(a: Adapter, key: str) -> Any:
     if key == "switch":
-        return a.switch_name if a.connected else None
+        return observed_switch(a)
     if key == "vlan":
         return observed_vlan(a.vlan)
     if key == "macAddress":
@@ -87,7 +95,7 @@ def check_switch_ref(hc: HostContext, res: VMNetworkAdapter | HostVNic, name: st
 
 
 def _target_switch_ok(hc: HostContext, res: VMNetworkAdapter | HostVNic, want: dict[str, Any], a: Adapter | None) -> bool:
-    target = want.get("switch", a.switch_name if a is not None and a.connected else None)
+    target = want.get("switch", observed_switch(a) if a is not None else None)
     if not target:
         return True
     return check_switch_ref(hc, res, target, int(want.get("iovWeight") or 0))
@@ -137,7 +145,7 @@ def diff_vm_adapter(hc: HostContext, res: VMNetworkAdapter) -> Change | None:
         ctx = ChangeContext(res, "create", hc.observed, vm_id=vm.id, settings=want)
         return make_change(res, "create", "not on the host", ctx=ctx, attributes=attrs)
     attrs = compare_ports(want, a)
-    outcome = hc.switches.get((a.switch_name or "").casefold()) if a.connected else None
+    outcome = hc.switches.get((observed_switch(a) or "").casefold())
     if outcome is not None and outcome.action == "replace" and _stays(want, a):
         # The replacement re-attaches this adapter with its declared port settings.
         attrs = [d for d in attrs if d.name not in PORT_KEYS]

@@ -30,7 +30,8 @@ def diff_sriov(hc: HostContext, res: SriovNic) -> Change | None:
         attrs.append(AttributeDiff("numVFs", nic.sriov_num_vfs, int(num_vfs)))
     if not attrs:
         return make_change(res, "noop", "in sync")
-    problems = check_sriov_nic(hc.observed, nic, enabling, int(num_vfs) if attrs[-1].name == "numVFs" else None)
+    new_vfs = next((int(a.after) for a in attrs if a.name == "numVFs"), None)
+    problems = check_sriov_nic(hc.observed, nic, enabling, new_vfs)
     if problems:
         for msg in problems:
             hc.error(res, msg, "spec")

@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from engine.model.resources import address_part
-from engine.observe.model import ObservedHost
+from engine.observe.model import ObservedHost, Vlan
 from engine.plan.model import HostPlan
 
 __all__ = ["RUNTIME_FIELDS", "describe_staleness", "fingerprint", "fingerprint_parts"]
@@ -39,7 +39,7 @@ def _config(obj: Any) -> list[Any]:
     out: list[Any] = []
     for name in names:
         value = getattr(obj, name)
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if isinstance(value, Vlan):  # the only nested observed object
             value = _config(value)
         out.append(value)
     return out

@@ -149,7 +149,7 @@ class NegotiateState:
             prefix = b"\tContent-Type: application/octet-stream\r\n"
             if length_match is None or not payload.startswith(prefix):
                 raise EncryptionError("malformed encrypted part")
-            sealed = payload[len(prefix):]
+            sealed = payload[len(prefix) :]
             if len(sealed) < 4:
                 raise EncryptionError("truncated encrypted part")
             header_len = struct.unpack("<i", sealed[:4])[0]
@@ -166,13 +166,18 @@ class NegotiateState:
         """(Content-Type, body) for an encrypted response."""
         header, sealed, padding = self.context.wrap_winrm(message)
         body = (
-            _BOUNDARY + b"\r\n"
+            _BOUNDARY
+            + b"\r\n"
             + f"\tContent-Type: {SPNEGO_PROTOCOL}\r\n".encode()
             + f"\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length={len(message) + padding}\r\n".encode()
-            + _BOUNDARY + b"\r\n"
+            + _BOUNDARY
+            + b"\r\n"
             + b"\tContent-Type: application/octet-stream\r\n"
-            + struct.pack("<i", len(header)) + header + sealed
-            + _BOUNDARY + b"--\r\n"
+            + struct.pack("<i", len(header))
+            + header
+            + sealed
+            + _BOUNDARY
+            + b"--\r\n"
         )
         content_type = f'multipart/encrypted;protocol="{SPNEGO_PROTOCOL}";boundary="Encrypted Boundary"'
         return content_type, body

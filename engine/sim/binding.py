@@ -65,7 +65,10 @@ def _resolve_name(spec: CmdletSpec, name: str) -> ParamSpec:
             name,
         )
     raise binding_error(
-        spec, "NamedParameterNotFound", f"A parameter cannot be found that matches parameter name '{name}'.", name
+        spec,
+        "NamedParameterNotFound",
+        f"A parameter cannot be found that matches parameter name '{name}'.",
+        name,
     )
 
 
@@ -84,7 +87,7 @@ def bind(spec: CmdletSpec, call: CommandCall, has_pipeline_input: bool) -> dict[
                 "ParameterAlreadyBound",
                 f"Cannot bind parameter because parameter '{param.name}' is specified more than once. "
                 "To provide multiple values to parameters that can accept multiple values, use the array "
-                "syntax. For example, \"-parameter value1,value2,value3\".",
+                'syntax. For example, "-parameter value1,value2,value3".',
                 param.name,
             )
         bound[param.name] = convert(spec, param, raw_value)
@@ -127,7 +130,9 @@ def _display(value: Any) -> str:
     return str(value)
 
 
-def _conversion_error(spec: CmdletSpec, param: ParamSpec, value: Any, target: str, detail: str) -> CmdletError:
+def _conversion_error(
+    spec: CmdletSpec, param: ParamSpec, value: Any, target: str, detail: str
+) -> CmdletError:
     return binding_error(
         spec,
         "CannotConvertArgumentNoMessage",
@@ -145,7 +150,9 @@ def convert(spec: CmdletSpec, param: ParamSpec, value: Any) -> Any:
             return True
         if isinstance(value, bool | int):
             return bool(value)
-        raise _conversion_error(spec, param, value, "System.Management.Automation.SwitchParameter", "Invalid cast.")
+        raise _conversion_error(
+            spec, param, value, "System.Management.Automation.SwitchParameter", "Invalid cast."
+        )
     if kind in ("object", "object[]"):
         if kind == "object[]" and not isinstance(value, list | tuple):
             return [value]
@@ -157,9 +164,7 @@ def convert(spec: CmdletSpec, param: ParamSpec, value: Any) -> Any:
     if isinstance(value, list | tuple):
         if len(value) == 1:
             return convert(spec, param, value[0])
-        raise _conversion_error(
-            spec, param, value, _target_type(kind), "Specified method is not supported."
-        )
+        raise _conversion_error(spec, param, value, _target_type(kind), "Specified method is not supported.")
     if kind == "string":
         return _to_string(value)
     if kind in _INT_RANGES:
@@ -182,7 +187,11 @@ def convert(spec: CmdletSpec, param: ParamSpec, value: Any) -> Any:
             return uuid.UUID(str(value).strip("{}"))
         except ValueError:
             raise _conversion_error(
-                spec, param, value, "System.Guid", "Guid should contain 32 digits with 4 dashes (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)."
+                spec,
+                param,
+                value,
+                "System.Guid",
+                "Guid should contain 32 digits with 4 dashes (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx).",
             ) from None
     if kind.startswith("enum:"):
         return _to_enum(spec, param, value, kind[5:].split("|"))
@@ -192,7 +201,9 @@ def convert(spec: CmdletSpec, param: ParamSpec, value: Any) -> Any:
 def _target_type(kind: str) -> str:
     if kind in _INT_RANGES:
         return _INT_RANGES[kind][2]
-    return {"string": "System.String", "bool": "System.Boolean", "guid": "System.Guid"}.get(kind, "System.Object")
+    return {"string": "System.String", "bool": "System.Boolean", "guid": "System.Guid"}.get(
+        kind, "System.Object"
+    )
 
 
 def _to_string(value: Any) -> str:
@@ -221,7 +232,11 @@ def _to_int(spec: CmdletSpec, param: ParamSpec, value: Any) -> int:
         raise _conversion_error(spec, param, value, type_name, "Input string was not in a correct format.")
     if not low <= number <= high:
         raise _conversion_error(
-            spec, param, value, type_name, f"Value was either too large or too small for {type_name.split('.')[-1]}."
+            spec,
+            param,
+            value,
+            type_name,
+            f"Value was either too large or too small for {type_name.split('.')[-1]}.",
         )
     return number
 

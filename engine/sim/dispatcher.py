@@ -155,8 +155,10 @@ def _run_statement(
 ) -> None:
     resolved = _resolve(host, statement)
     # PowerShell binds every command's named arguments before the pipeline starts.
-    bound = [bind(spec, call, has_pipeline_input=position > 0 or bool(first_input))
-             for position, (spec, call) in enumerate(resolved)]
+    bound = [
+        bind(spec, call, has_pipeline_input=position > 0 or bool(first_input))
+        for position, (spec, call) in enumerate(resolved)
+    ]
     current = first_input
     for position, ((spec, _call), params) in enumerate(zip(resolved, bound, strict=True)):
         downstream = position > 0

@@ -199,7 +199,9 @@ def where_object(ctx: InvocationContext, params: dict[str, Any], pipeline_input:
             yield obj
 
 
-def measure_object(ctx: InvocationContext, params: dict[str, Any], pipeline_input: list[Any]) -> Iterable[Any]:
+def measure_object(
+    ctx: InvocationContext, params: dict[str, Any], pipeline_input: list[Any]
+) -> Iterable[Any]:
     props = {
         "Count": len(pipeline_input),
         "Average": None,

@@ -38,16 +38,13 @@ class SimulatedHost:
         dropped: bool = False,
     ) -> None:
         self.model = model
+        self.name = model.computer_name
         self.faults = faults or Faults()
         self.state_path = Path(state_path) if state_path is not None else None
         self.counters: dict[str, Any] = counters or {"requests": {}, "cmdlets": []}
         self.lock = threading.RLock()
         self._dropped = dropped
         self.registry: Registry = build_registry(self)
-
-    @property
-    def name(self) -> str:
-        return self.model.computer_name
 
     # ---- construction -------------------------------------------------------------
     @classmethod

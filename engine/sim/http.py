@@ -47,11 +47,18 @@ class SimHTTPServer(ThreadingHTTPServer):
         self.ssl_context = ssl_context
         self._counter_lock = threading.Lock()
         self._requests = 0
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(address, WinRMRequestHandler)
 
     @property
     def scheme(self) -> str:
         return "https" if self.ssl_context else "http"
+
+    @property
+    def url(self) -> str:
+        host, port = str(self.server_address[0]), int(self.server_address[1])
+        return f"{self.scheme}://{f'[{host}]' if ':' in host else host}:{port}/wsman"
 
     def next_request_number(self) -> int:
         with self._counter_lock:
@@ -72,6 +79,7 @@ class SimHTTPServer(ThreadingHTTPServer):
 class WinRMRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
+    timeout = 120  # idle keep-alive connections close after 2 minutes, as with HTTP.sys
     server: SimHTTPServer
     server_version = "Microsoft-HTTPAPI/2.0"
     sys_version = ""
@@ -136,8 +144,11 @@ class WinRMRequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
         except Exception:  # noqa: BLE001 - the I/O boundary: log the bug, answer a fault, keep serving
             log.exception("request.failed")
-            self._send(500, wsman.render_fault(wsman.internal_error("internal server error")),
-                       {"Content-Type": SOAP_CONTENT_TYPE})
+            self._send(
+                500,
+                wsman.render_fault(wsman.internal_error("internal server error")),
+                {"Content-Type": SOAP_CONTENT_TYPE},
+            )
 
     def _serve(self, body: bytes) -> None:
         authorization = self.headers.get("Authorization")
@@ -167,11 +178,13 @@ class WinRMRequestHandler(BaseHTTPRequestHandler):
             try:
                 body = self.negotiate.unwrap(body)
             except EncryptionError as exc:
-                self._send(400, wsman.render_fault(wsman.invalid_xml(f"cannot decrypt the message: {exc}")),
-                           {"Content-Type": SOAP_CONTENT_TYPE})
+                self._send(
+                    400,
+                    wsman.render_fault(wsman.invalid_xml(f"cannot decrypt the message: {exc}")),
+                    {"Content-Type": SOAP_CONTENT_TYPE},
+                )
                 return
-        host, port = self.server.server_address[:2]
-        peer = Peer(self.client_address[0], user, f"{self.server.scheme}://{host}:{port}/wsman")
+        peer = Peer(self.client_address[0], user, self.server.url)
         status, answer = self.server.service.handle(body, peer)
         self.server.service.host.after_request()
         if encrypted:

@@ -168,7 +168,7 @@ class ShellSession:
         self._runs: dict[uuid.UUID, _PipelineRun] = {}
         self._queues: dict[uuid.UUID | None, deque[bytes]] = {None: deque()}
         self._command_of: dict[uuid.UUID, uuid.UUID] = {}  # PSRP pipeline id → CommandId
-        self.created = time.monotonic()
+        self._closed = False
 
     # -- client → server -------------------------------------------------------------
     def open(self, creation_data: bytes) -> None:
@@ -229,13 +229,17 @@ class ShellSession:
         )
         for kind, value in result.records:
             if kind == "output":
-                self._pool.prepare_message(RawClixml(to_clixml(value)), PSRPMessageType.PipelineOutput,
-                                           pipeline.pipeline_id)
+                self._pool.prepare_message(
+                    RawClixml(to_clixml(value)), PSRPMessageType.PipelineOutput, pipeline.pipeline_id
+                )
             else:
-                self._pool.prepare_message(core_error_record(value), PSRPMessageType.ErrorRecord,
-                                           pipeline.pipeline_id)
+                self._pool.prepare_message(
+                    core_error_record(value), PSRPMessageType.ErrorRecord, pipeline.pipeline_id
+                )
         if result.terminating is not None:
-            pipeline._change_state(PSInvocationState.Failed, error=core_error_record(result.terminating))  # pitfall 4
+            pipeline._change_state(
+                PSInvocationState.Failed, error=core_error_record(result.terminating)
+            )  # pitfall 4
         else:
             pipeline.complete()
         run.finished = True
@@ -256,6 +260,8 @@ class ShellSession:
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:
+                if self._closed:
+                    raise PSRPFailure("the shell was closed")
                 queue = self._queues.get(command_id)
                 if queue is None:
                     raise PSRPFailure(f"unknown command {command_id}")
@@ -311,6 +317,7 @@ class ShellSession:
                 run.pipeline.close()
             self._queues = {None: deque()}
             self._command_of.clear()
+            self._closed = True
             if self._pool.state in (RunspacePoolState.Opened, RunspacePoolState.Closing):
                 self._pool.close()
             self._changed.notify_all()

@@ -16,6 +16,7 @@ import datetime
 import re
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from xml.etree import ElementTree
 
@@ -31,7 +32,8 @@ _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 # CLIXML (MS-PSRP 2.2.5.3.2) writes C0/C1 controls and non-BMP characters as _xHHHH_
 # (UTF-16 code units), and a literal "_x" as "_x005F_x" so it is not read back as an escape.
 _UNDERSCORE_X_RE = re.compile("(?i)_(x)")
-_ESCAPE_RE = re.compile("[\u0000-\u001F\u007F-\u009F\uD800-\uDFFF\U00010000-\U0010FFFF]")
+_ESCAPE_RE = re.compile("[\u0000-\u001f\u007f-\u009f\ud800-\udfff\U00010000-\U0010ffff]")
+_NEEDS_WORK_RE = re.compile("[\u0000-\u001f\u007f-\u009f\ud800-\udfff\U00010000-\U0010ffff_&<>]")
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,13 @@ def _escape_char(match: re.Match[str]) -> str:
 
 def escape_text(text: str) -> str:
     """A string as CLIXML element text (PSRP escapes, then XML escapes)."""
+    if _NEEDS_WORK_RE.search(text) is None:  # the common case, and the hot path of big reads
+        return text
     text = _ESCAPE_RE.sub(_escape_char, _UNDERSCORE_X_RE.sub(r"_x005F_\1", text))
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+@lru_cache(maxsize=4096)
 def _attr(name: str | None) -> str:
     if name is None:
         return ""
@@ -91,7 +96,9 @@ class _Writer:
             self.parts.append(f'<TNRef RefId="{ref}" />')
             return
         ref = self._type_refs[names] = len(self._type_refs)
-        self.parts.append(f'<TN RefId="{ref}">' + "".join(f"<T>{escape_text(t)}</T>" for t in names) + "</TN>")
+        self.parts.append(
+            f'<TN RefId="{ref}">' + "".join(f"<T>{escape_text(t)}</T>" for t in names) + "</TN>"
+        )
 
     def value(self, value: Any, name: str | None = None, depth: int = 0) -> None:
         n = _attr(name)
@@ -129,7 +136,9 @@ class _Writer:
     def _enum(self, value: PSEnum, name: str | None) -> None:
         self._obj_open(name)
         self._type_names((value.type_name, "System.Enum", "System.ValueType", "System.Object"))
-        self.parts.append(f"<ToString>{escape_text(value.name)}</ToString><I32>{int(value.value)}</I32></Obj>")
+        self.parts.append(
+            f"<ToString>{escape_text(value.name)}</ToString><I32>{int(value.value)}</I32></Obj>"
+        )
 
     def _complex(self, obj: PSObj, name: str | None) -> None:
         self._obj_open(name)

@@ -21,8 +21,12 @@ class SimServer:
     def __init__(self, httpd: SimHTTPServer, certificate: Certificate | None) -> None:
         self._httpd = httpd
         self._certificate = certificate
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"hvnet-sim-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"hvnet-sim-{self.port}",
+            daemon=True,
+        )
         self._stopped = False
         self._thread.start()
 
@@ -40,7 +44,7 @@ class SimServer:
 
     @property
     def url(self) -> str:
-        return f"{self._httpd.scheme}://{self.bind}:{self.port}/wsman"
+        return self._httpd.url
 
     @property
     def cert_pem(self) -> str | None:
@@ -91,5 +95,7 @@ def start_simulator(
         NTLM_USERS.add(credentials)
     certificate = generate_certificate(bind) if tls else None
     context = server_context(certificate) if certificate else None
-    httpd = SimHTTPServer((bind, port), WSManService(host), auth=auth, credentials=credentials, ssl_context=context)
+    httpd = SimHTTPServer(
+        (bind, port), WSManService(host), auth=auth, credentials=credentials, ssl_context=context
+    )
     return SimServer(httpd, certificate)

@@ -26,7 +26,10 @@ class Certificate:
 def generate_certificate(bind: str = "127.0.0.1", directory: str | None = None) -> Certificate:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    alt_names: list[x509.GeneralName] = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    alt_names: list[x509.GeneralName] = [
+        x509.DNSName("localhost"),
+        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+    ]
     try:
         extra = ipaddress.ip_address(bind)
         if str(extra) != "127.0.0.1" and not extra.is_unspecified:

@@ -80,7 +80,11 @@ def timed_out() -> Fault:
 
 def invalid_xml(reason: str) -> Fault:
     # ERROR_WSMAN_INVALID_XML (0x803380A5 as listed in winerror.h)
-    return Fault("SchemaValidationError", 2150858917, f"The WS-Management service cannot process the request because the XML is invalid: {reason}")
+    return Fault(
+        "SchemaValidationError",
+        2150858917,
+        f"The WS-Management service cannot process the request because the XML is invalid: {reason}",
+    )
 
 
 def action_not_supported(action: str) -> Fault:
@@ -96,7 +100,9 @@ def action_not_supported(action: str) -> Fault:
 def internal_error(reason: str) -> Fault:
     # ERROR_WSMAN_INTERNAL_ERROR is not a public code; WinRM reports provider failures as the
     # Win32 error of the plugin. 1359 = ERROR_INTERNAL_ERROR.
-    return Fault("InternalError", 1359, f"The WS-Management service cannot process the request: {reason}", sender=False)
+    return Fault(
+        "InternalError", 1359, f"The WS-Management service cannot process the request: {reason}", sender=False
+    )
 
 
 @dataclass
@@ -218,7 +224,9 @@ def render_fault(fault: Fault, relates_to: str = "", machine: str = "127.0.0.1")
     return envelope(ACTION_FAULT, relates_to or f"uuid:{uuid.UUID(int=0)}", body)
 
 
-def shell_element(shell_id: uuid.UUID, resource_uri: str, owner: str, client_ip: str, state: str = "Connected") -> str:
+def shell_element(
+    shell_id: uuid.UUID, resource_uri: str, owner: str, client_ip: str, state: str = "Connected"
+) -> str:
     """``rsp:Shell`` as Create and Get answer it."""
     return (
         f'<rsp:Shell xmlns:rsp="{NS_SHELL}"><rsp:ShellId>{str(shell_id).upper()}</rsp:ShellId>'
@@ -234,9 +242,7 @@ def shell_element(shell_id: uuid.UUID, resource_uri: str, owner: str, client_ip:
     )
 
 
-def create_response(
-    request: Request, shell_id: uuid.UUID, address: str, owner: str, client_ip: str
-) -> bytes:
+def create_response(request: Request, shell_id: uuid.UUID, address: str, owner: str, client_ip: str) -> bytes:
     body = (
         f"<x:ResourceCreated><a:Address>{xml_text(address)}</a:Address><a:ReferenceParameters>"
         f"<w:ResourceURI>{xml_text(request.resource_uri)}</w:ResourceURI><w:SelectorSet>"
@@ -248,13 +254,13 @@ def create_response(
 
 
 def command_response(request: Request, command_id: uuid.UUID) -> bytes:
-    body = f"<rsp:CommandResponse><rsp:CommandId>{str(command_id).upper()}</rsp:CommandId></rsp:CommandResponse>"
+    body = (
+        f"<rsp:CommandResponse><rsp:CommandId>{str(command_id).upper()}</rsp:CommandId></rsp:CommandResponse>"
+    )
     return envelope(f"{NS_SHELL}/CommandResponse", request.message_id, body)
 
 
-def receive_response(
-    request: Request, command_id: uuid.UUID | None, streams: list[str], done: bool
-) -> bytes:
+def receive_response(request: Request, command_id: uuid.UUID | None, streams: list[str], done: bool) -> bytes:
     """``streams`` are base64 texts; ``done`` adds the CommandState Done element."""
     cid = f' CommandId="{str(command_id).upper()}"' if command_id is not None else ""
     parts = [f'<rsp:Stream Name="stdout"{cid}>{data}</rsp:Stream>' for data in streams]
@@ -262,8 +268,11 @@ def receive_response(
         parts.append(
             f'<rsp:CommandState{cid} State="{COMMAND_STATE_DONE}"><rsp:ExitCode>0</rsp:ExitCode></rsp:CommandState>'
         )
-    return envelope(f"{NS_SHELL}/ReceiveResponse", request.message_id,
-                    "<rsp:ReceiveResponse>" + "".join(parts) + "</rsp:ReceiveResponse>")
+    return envelope(
+        f"{NS_SHELL}/ReceiveResponse",
+        request.message_id,
+        "<rsp:ReceiveResponse>" + "".join(parts) + "</rsp:ReceiveResponse>",
+    )
 
 
 def simple_response(request: Request, element: str | None) -> bytes:
@@ -273,5 +282,7 @@ def simple_response(request: Request, element: str | None) -> bytes:
 
 
 def get_response(request: Request, shell_id: uuid.UUID, owner: str, client_ip: str, state: str) -> bytes:
-    body = shell_element(shell_id, "http://schemas.microsoft.com/powershell/Microsoft.PowerShell", owner, client_ip, state)
+    body = shell_element(
+        shell_id, "http://schemas.microsoft.com/powershell/Microsoft.PowerShell", owner, client_ip, state
+    )
     return envelope(f"{NS_TRANSFER}/GetResponse", request.message_id, body)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from engine.apply.executor import APPLIED, BLOCKED, FAILED, SKIPPED, execute_host
 from engine.transport.command import Cmdlet, Pipeline, Ref, Step
+
 from .fakes import FakeSession, change, host_plan, step
 
 
@@ -132,3 +133,19 @@ def test_statements_keep_plan_order_within_a_round_trip():
     session = FakeSession()
     execute_host(session, plan)
     assert [p.commands[0].name for p in session.calls[0]] == [f"Set-X{i}" for i in range(5)]
+
+
+def test_after_a_failure_the_host_is_rechecked_for_steps_that_must_not_run_twice():
+    plan = host_plan(
+        change("a", step("1", "Set-VMSwitch")),
+        change("ran", step("2", "New-NetVirtualizationProviderAddress")),
+        change("not-run", step("3", "New-NetVirtualizationLookupRecord")),
+    )
+    session = FakeSession(fail={"Set-VMSwitch": "boom"}, terminating=True)
+    fresh = {"hv1/VMSwitch/a": plan.changes[0], "hv1/VMSwitch/not-run": plan.changes[2]}
+    result = execute_host(session, plan, recheck=lambda: fresh)
+    got = _by_address(result)
+    assert got["a"].status == FAILED
+    assert got["ran"].status == APPLIED  # the host shows it in sync: not sent again
+    assert got["not-run"].status == APPLIED  # the fresh plan still wants exactly it: sent again
+    assert session.cmdlets() == ["New-NetVirtualizationLookupRecord"]

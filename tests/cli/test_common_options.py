@@ -51,3 +51,18 @@ def test_problem_summary_counts_errors_warnings_and_files() -> None:
     ]
     assert problem_summary(diags) == "3 errors, 1 warning in 2 files"
     assert problem_summary([Diagnostic("only")]) == "1 error"
+
+
+def test_running_a_command_in_process_leaves_the_callers_logging_alone() -> None:
+    import logging
+
+    import structlog
+
+    before = structlog.get_config()
+    level = logging.getLogger().level
+    handlers = list(logging.getLogger().handlers)
+    result = CliRunner().invoke(fake_plan, ["lab", "--log-format", "json", "-vvv"])
+    assert result.exit_code == 2
+    assert structlog.get_config() == before
+    assert logging.getLogger().level == level
+    assert logging.getLogger().handlers == handlers

@@ -94,5 +94,20 @@ def inject_failure(lab: Path, cmdlet: str, message: str = "injected failure") ->
 
 
 def prime(lab: Path) -> None:
-    """Create the state file (one plan) so faults can be injected into it."""
-    assert hvnet("plan", str(lab)).exit_code == 0
+    """Create the state file from the fixture (as the first run would), so faults can be injected."""
+    from engine.sim.host import SimulatedHost
+
+    SimulatedHost.from_fixture(lab / "sim" / "lab1.yaml", state_file(lab))
+
+
+def model(lab: Path) -> dict[str, Any]:
+    return dict(state(lab)["model"])
+
+
+def plant_lock(lab: Path, holder: str, started_utc: str) -> None:
+    """Put another run's lock file on the simulated host."""
+    data = state(lab)
+    content = json.dumps({"holder": holder, "run_id": "other", "started_at": started_utc})
+    data["model"]["files"].append({"path": LOCK_PATH, "content": content, "created_utc": started_utc,
+                                   "modified_utc": started_utc, "is_directory": False})
+    state_file(lab).write_text(json.dumps(data), encoding="utf-8")

@@ -7,19 +7,8 @@ import uuid
 import pytest
 from observe_builders import enum, obj
 
-from engine.observe.parse import (
-    ON_OFF,
-    SWITCH_TYPES,
-    as_bool,
-    as_list,
-    braced_guid,
-    enum_name,
-    guid,
-    has_type,
-    mac,
-    on_off,
-    vlan_ids,
-)
+from engine.observe.parse import ON_OFF, SWITCH_TYPES, on_off
+from engine.transport.values import as_bool, as_list, braced_guid, enum_name, guid, has_type, mac, vlan_ids
 
 
 @pytest.mark.parametrize(

@@ -51,12 +51,13 @@ def test_replacement_detaches_recreates_and_reattaches_every_adapter() -> None:
     reattach = [s for s in c.steps if any(x.name == "Connect-VMNetworkAdapter" for x in s.pipeline.commands)]
     assert len(reattach) == 2
     db = next(s for s in reattach if s.pipeline.commands[1].params["Value"] == "a-db")
-    assert [x.name for x in db.pipeline.commands][-1] == "Set-VMNetworkAdapter"  # bandwidth restored as observed
+    assert [x.name for x in db.pipeline.commands][-2:] == ["Connect-VMNetworkAdapter", "Set-VMNetworkAdapter"]
+    assert db.pipeline.commands[-1].params["MaximumBandwidth"].value == 1_000_000_000  # restored as observed
     web = next(s for s in reattach if s.pipeline.commands[1].params["Value"] == "a-web")
-    assert web.pipeline.commands[-1].params == {"IovWeight": 100}  # the manifest wins over the observed 0
+    assert web.pipeline.commands[-2].params == {"IovWeight": 100, "Passthru": True}  # the manifest wins over 0
     readd = c.steps[-1].pipeline.commands
     assert readd[0].params == {"ManagementOS": True, "Name": "Mgmt", "SwitchName": "sw", "Passthru": True}
-    assert readd[1].params == {"Access": True, "VlanId": 7}  # declared, not the observed 5
+    assert readd[-1].params == {"Access": True, "VlanId": 7}  # declared, not the observed 5
     vnic = change_of(hp, f"{HOST}/HostVNic/Mgmt")
     assert vnic.action == "noop" and "replacement" in vnic.reason
     ids = [s.id for ch in hp.changes for s in ch.steps]

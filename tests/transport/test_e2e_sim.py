@@ -219,3 +219,31 @@ def test_canary_password_never_in_logs_errors_or_state_files(
     for file in tmp_path.rglob("*"):
         if file.is_file():
             assert CANARY not in file.read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.mark.parametrize("log_format", ["json", "console"])
+def test_canary_password_absent_from_cli_output_at_debug(
+    tmp_path: Path, log_format: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from engine.cli.cmd_snapshot import snapshot_command
+
+    sim_host = SimulatedHost.from_fixture(FIXTURE)
+    with start_simulator(sim_host, auth="ntlm", username="hvnet", password=CANARY) as server:
+        (tmp_path / "inventory.yaml").write_text(
+            "apiVersion: hvnet/v1\nkind: Inventory\nmetadata: {name: t}\nspec:\n  hosts:\n"
+            "    - name: lab1\n      connection: {transport: psrp, server: 127.0.0.1, port: "
+            f"{server.port}, ssl: false, auth: ntlm, username: hvnet, passwordEnv: HVNET_TEST_PW}}\n",
+            encoding="utf-8",
+        )
+        args = [str(tmp_path), "--host", "lab1", "-vv", "--log-format", log_format]
+        ok = CliRunner().invoke(snapshot_command, args)  # NTLM + message encryption over HTTP
+        monkeypatch.setenv("HVNET_TEST_PW", "not-" + CANARY)
+        denied = CliRunner().invoke(snapshot_command, args)
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.stdout)["facts"]["computer_name"] == "LAB1"
+    assert "host.connect" in ok.output  # debug logging really was on
+    assert denied.exit_code == 1 and "authentication failed" in denied.output
+    assert "Traceback" not in denied.output
+    assert CANARY not in ok.output and CANARY not in denied.output

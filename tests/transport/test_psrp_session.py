@@ -74,8 +74,10 @@ class FakePool:
     opened = 0
     closed = 0
 
+    configurations: list[str] = []
+
     def __init__(self, wsman: Any, configuration_name: str) -> None:
-        self.configuration_name = configuration_name
+        FakePool.configurations.append(configuration_name)
 
     def open(self) -> None:
         FakePool.opened += 1
@@ -104,6 +106,7 @@ def fakes(monkeypatch: pytest.MonkeyPatch) -> None:
     FakePowerShell.state = PSInvocationState.COMPLETED
     FakePowerShell.had_errors_flag = False
     FakePool.opened = FakePool.closed = 0
+    FakePool.configurations = []
     FakeWSMan.instances = []
 
 
@@ -143,6 +146,13 @@ def test_one_pool_per_session_reused_and_closed_once() -> None:
     s.close()
     assert (FakePool.opened, FakePool.closed) == (1, 1)
     assert len(FakeWSMan.instances) == 1
+    assert FakePool.configurations == ["hvnet.JEA"]  # the JEA endpoint
+
+
+def test_default_endpoint_is_microsoft_powershell() -> None:
+    with session() as s:
+        s.run([GET_VM])
+    assert FakePool.configurations == ["Microsoft.PowerShell"]
 
 
 def test_password_goes_only_to_wsman() -> None:

@@ -74,12 +74,9 @@ def add_host_vnic(model: HostModel, sw: VSwitch, name: str, mac: str | None) -> 
 
 
 def remove_host_vnics(model: HostModel, vnics: list[PortAdapter]) -> None:
-    """Remove host ports; an address that lived on a vNIC carrying a NIC's MAC goes back to the NIC
-    (the IP configuration moved to vEthernet when the switch was bound)."""
+    """Remove host ports. A NIC's addresses are stored on the NIC; where they show (the NIC, or the
+    vNIC carrying its MAC) is derived on read (cmdlets_read_net.ip_rows), so nothing moves here."""
     for vnic in vnics:
-        nic = next((n for n in model.nics if n.mac == vnic.mac), None)
-        if nic is not None and vnic.ip_addresses:
-            nic.ip_addresses = [*nic.ip_addresses, *(a for a in vnic.ip_addresses if a not in nic.ip_addresses)]
         model.adapters.remove(vnic)
 
 

@@ -32,11 +32,13 @@ from engine.sim.hyperv.objects_cim import (
     net_adapter_obj,
     net_adapter_sriov_obj,
     net_adapter_sriov_vf_obj,
+    os_caption,
+    os_obj,
     provider_address_obj,
 )
 from engine.sim.hyperv.rules import HostWithModel, as_list
 from engine.sim.hyperv.wildcard import contains_wildcard, matches_name, unescape
-from engine.sim.objects import InvocationContext
+from engine.sim.objects import CmdletError, ErrorRecord, InvocationContext, PSObj
 from engine.sim.registry import CmdletSpec, ParamSpec, Registry
 
 
@@ -214,6 +216,37 @@ def get_customer_routes(model: HostModel, ctx: InvocationContext, params: dict[s
     return [customer_route_obj(r) for r in items]
 
 
+# ---- operating system -------------------------------------------------------------------
+
+_INVALID_CLASS = "HRESULT 0x80041010,Microsoft.Management.Infrastructure.CimCmdlets.GetCimInstanceCommand"
+
+
+def get_ciminstance(model: HostModel, ctx: InvocationContext, params: dict[str, Any], _input: list[Any]) -> list[Any]:
+    """Only ``Win32_OperatingSystem`` (the OS build); any other class is "Invalid class"."""
+    class_name = str(params.get("ClassName") or "")
+    if class_name.casefold() != "win32_operatingsystem":
+        raise CmdletError(ErrorRecord(
+            message="Invalid class ", fully_qualified_error_id=_INVALID_CLASS, category="MetadataError",
+            target_name=class_name, exception_type="Microsoft.Management.Infrastructure.CimException",
+            activity="Get-CimInstance",
+        ))  # fmt: skip
+    return [os_obj(model)]
+
+
+def get_computerinfo(model: HostModel, ctx: InvocationContext, params: dict[str, Any], _input: list[Any]) -> list[Any]:
+    props = {
+        "CsName": model.computer_name,
+        "OsName": os_caption(model.os_build),
+        "OsVersion": f"10.0.{model.os_build}",
+        "OsBuildNumber": str(model.os_build),
+        "HyperVisorPresent": True,
+    }
+    wanted = _strs(params, "Property")
+    if wanted:
+        props = {k: v for k, v in props.items() if any(matches_name(w, k) for w in wanted)}
+    return [PSObj(["Microsoft.PowerShell.Commands.ComputerInfo"], props, "Microsoft.PowerShell.Commands.ComputerInfo")]
+
+
 # ---- registration -------------------------------------------------------------------------
 
 
@@ -240,6 +273,13 @@ def register(registry: Registry, host: HostWithModel) -> None:
             ParamSpec("InterfaceAlias", "string[]", aliases=("ifAlias",)),
             ParamSpec("AddressFamily", "string"),
         ), module="NetTCPIP"),  # fmt: skip
+        CmdletSpec("Get-CimInstance", bind(get_ciminstance), (
+            ParamSpec("ClassName", "string", position=0, mandatory=True),
+            ParamSpec("Namespace", "string"),
+        ), module="CimCmdlets"),  # fmt: skip
+        CmdletSpec("Get-ComputerInfo", bind(get_computerinfo), (
+            ParamSpec("Property", "string[]", position=0),
+        ), module="Microsoft.PowerShell.Management"),  # fmt: skip
         CmdletSpec("Get-NetVirtualizationProviderAddress", bind(get_provider_addresses), (
             ParamSpec("ProviderAddress", "string[]"),
             ParamSpec("InterfaceIndex", "string[]"),

@@ -34,14 +34,12 @@ from engine.sim.registry import CmdletSpec, ParamSpec, Registry
 
 
 def _bind_external(model: HostModel, sw: VSwitch, nics: list[Nic], allow_management_os: bool) -> None:
-    """Bind the external port; the NIC's IP configuration moves to the default host vNIC, or is
-    lost to the host when no host vNIC is created (hyperv-model §3)."""
+    """Bind the external port, with the default host vNIC carrying the first NIC's MAC. The NIC's
+    IP configuration then shows on that vNIC, or is lost to the host without one (hyperv-model §3);
+    that is derived on read from the binding (cmdlets_read_net.ip_rows), not moved here."""
     sw.uplinks = [n.name for n in nics]
     if allow_management_os:
-        vnic = add_host_vnic(model, sw, sw.name, nics[0].mac)
-        vnic.ip_addresses = list(nics[0].ip_addresses)
-    for nic in nics:
-        nic.ip_addresses = []
+        add_host_vnic(model, sw, sw.name, nics[0].mac)
 
 
 def _pool_error(cmdlet: str, sw_name: str) -> CmdletError:

@@ -19,9 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from engine.errors import Diagnostic, ManifestError
+from engine.manifest import load_fixture
 from engine.sim.hyperv.model import (
     ID_NAMESPACE,
     VM,
@@ -66,25 +65,7 @@ class LoadedFixture:
 
 def load_fixture_file(path: str | Path) -> LoadedFixture:
     """Read, validate and convert a fixture file."""
-    return fixture_to_model(_read(Path(path)), str(path))
-
-
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        from engine.manifest import load_fixture  # type: ignore[attr-defined]
-    except ImportError:  # the manifest loader is being written concurrently
-        load_fixture = None
-    if load_fixture is not None:
-        return dict(load_fixture(path))
-    try:
-        docs = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]
-    except (OSError, yaml.YAMLError) as exc:
-        raise ManifestError([Diagnostic(f"cannot read fixture {path}: {exc}")]) from exc
-    hosts = [d for d in docs if isinstance(d, dict) and d.get("kind") == "SimulatedHost"]
-    if len(hosts) != 1:
-        raise ManifestError([Diagnostic(f"{path}: expected one SimulatedHost document, found {len(hosts)}")])
-    doc = hosts[0]
-    return {"metadata": doc.get("metadata") or {}, **(doc.get("spec") or {})}
+    return fixture_to_model(load_fixture(Path(path)), str(path))
 
 
 def normalize_mac(text: str) -> str:
@@ -92,6 +73,10 @@ def normalize_mac(text: str) -> str:
     if not _MAC.match(text):
         raise ValueError(f"'{text}' is not a MAC address")
     return text.replace("-", "").replace(":", "").upper()
+
+
+def _is_dynamic(value: Any) -> bool:
+    return value is None or str(value).strip().casefold() in ("", "dynamic")
 
 
 def stable_guid(host: str, kind: str, name: str, occurrence: int = 0) -> str:
@@ -126,7 +111,7 @@ class _Builder:
         return stable_guid(self.model.computer_name, kind, name, n)
 
     def mac(self, value: Any, where: str) -> str | None:
-        if value in (None, "", "dynamic"):
+        if _is_dynamic(value):
             return None
         try:
             return normalize_mac(str(value))
@@ -260,7 +245,7 @@ class _Builder:
             switch_id=sw.id,
             connected=True,
             mac=mac,
-            dynamic_mac=raw.get("macAddress") in (None, "dynamic"),
+            dynamic_mac=_is_dynamic(raw.get("macAddress")),
             ip_addresses=[str(a) for a in raw.get("ipAddresses") or []],
             management=bool(raw.get("management", False)),
             created=self.model.next_seq(),

@@ -17,6 +17,7 @@ Conventions:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 import uuid
@@ -344,7 +345,9 @@ class HostModel:
 
     # ---- JSON --------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        result = _to_json(self)
+        assert isinstance(result, dict)
+        return result
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> HostModel:
@@ -363,14 +366,35 @@ class MacPoolExhausted(Exception):
     """The 256-address dynamic MAC pool is used up (hyperv-model §2.5)."""
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _to_json(value: Any) -> Any:
+    """Like ``dataclasses.asdict`` without its deep copies (the state file is written per request)."""
+    cls = type(value)
+    names = _FIELD_NAMES.get(cls)
+    if names is None and dataclasses.is_dataclass(value):
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(value))
+    if names is not None:
+        return {name: _to_json(getattr(value, name)) for name in names}
+    if isinstance(value, list):
+        return [_to_json(v) for v in value]
+    return value
+
+
 def _from_json(cls: type[T], data: dict[str, Any]) -> T:
     """Rebuild a dataclass tree from ``dataclasses.asdict`` output, ignoring unknown keys."""
-    hints = typing.get_type_hints(cls)
     kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if f.name in data:
-            kwargs[f.name] = _convert(hints[f.name], data[f.name])
+    for name, hint in _field_hints(cls):
+        if name in data:
+            kwargs[name] = _convert(hint, data[name])
     return cls(**kwargs)
+
+
+@functools.cache
+def _field_hints(cls: type) -> tuple[tuple[str, Any], ...]:
+    hints = typing.get_type_hints(cls)
+    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
 
 
 def _convert(hint: Any, value: Any) -> Any:

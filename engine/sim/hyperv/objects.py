@@ -11,11 +11,12 @@ to their ToString at remoting depth > 1.
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from typing import Any
 
 from engine.sim.hyperv import sriov
-from engine.sim.hyperv.model import VM, HostModel, Nic, PortAdapter, VSwitch
+from engine.sim.hyperv.model import VM, HostModel, PortAdapter, VSwitch
 from engine.sim.objects import Int64, PSEnum, PSList, PSObj, UInt32, UInt64
 
 NS = "Microsoft.HyperV.PowerShell"
@@ -35,6 +36,17 @@ ENUMS: dict[str, dict[str, int]] = {
     "VMNetworkAdapterPrivateVlanMode": {"Isolated": 1, "Community": 2, "Promiscuous": 3},
     "VMNetworkAdapterOperationalStatus": {"Unknown": 0, "Ok": 2, "Degraded": 3},
     "VMState": {"Other": 1, "Running": 2, "Off": 3, "Stopping": 4, "Saved": 6, "Paused": 9, "Starting": 10},
+    "VMOperationalStatus": {"Ok": 2, "Degraded": 3},
+    "VMHeartbeatStatus": {"Unknown": 0, "Disabled": 1, "NoContact": 2, "OkApplicationsUnknown": 5},
+    "VMReplicationHealthState": {"NotApplicable": 0},
+    "VMReplicationMode": {"None": 0},
+    "VMReplicationState": {"Disabled": 0},
+    "StartAction": {"Nothing": 2, "StartIfRunning": 3, "Start": 4},
+    "StopAction": {"TurnOff": 2, "Save": 3, "ShutDown": 4},
+    "CriticalErrorAction": {"None": 0, "Pause": 1},
+    "CheckpointType": {"Disabled": 2, "Production": 3, "ProductionOnly": 4, "Standard": 5},
+    "EnhancedSessionTransportType": {"VMBus": 0, "HvSocket": 1},
+    "VirtualMachineType": {"RealizedVirtualMachine": 3, "PlannedVirtualMachine": 4},
     "VirtualMachineSubType": {"Unknown": 0, "Generation1": 1, "Generation2": 2},
 }
 
@@ -161,29 +173,90 @@ def switch_team_obj(model: HostModel, sw: VSwitch) -> PSObj:
 # ---- VM and VMHost -------------------------------------------------------------------
 
 
+_CREATED = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)  # fixed: snapshots stay reproducible
+
+
 def vm_obj(model: HostModel, vm: VM) -> PSObj:
-    """The VirtualMachine properties hvnet and common scripts read (a subset of the STUB set)."""
+    """A VirtualMachine with the STUB property set (VMName/VMId aliases first, as Get-VM shows)."""
     running = vm.state == "Running"
-    adapters = [a for a in model.vm_adapters(vm.id)]
+    adapters = model.vm_adapters(vm.id)
+    memory = Int64(2 * 1024**3)
+    ok = PSList(f"{NS}.VMOperationalStatus", [enum("VMOperationalStatus", "Ok")])
     props: dict[str, Any] = {
         "VMName": vm.name,
         "VMId": uuid.UUID(vm.id),
-        "State": enum("VMState", vm.state if vm.state in ENUMS["VMState"] else "Other"),
-        "Status": "Operating normally",
-        "Generation": vm.generation,
-        "VirtualMachineSubType": enum("VirtualMachineSubType", f"Generation{vm.generation}"),
-        "Version": "10.0" if model.os_build >= 20348 else "9.0" if model.os_build >= 17763 else "8.0",
-        "ProcessorCount": Int64(2),
-        "MemoryStartup": Int64(2 * 1024**3),
-        "MemoryAssigned": Int64(2 * 1024**3 if running else 0),
-        "DynamicMemoryEnabled": False,
+        "ConfigurationLocation": f"C:\\ProgramData\\Microsoft\\Windows\\Hyper-V\\{vm.name}",
+        "SmartPagingFileInUse": False,
+        "SmartPagingFilePath": "C:\\ProgramData\\Microsoft\\Windows\\Hyper-V",
+        "SnapshotFileLocation": "C:\\ProgramData\\Microsoft\\Windows\\Hyper-V",
+        "AutomaticStartAction": enum("StartAction", "StartIfRunning"),
+        "AutomaticStartDelay": 0,
+        "AutomaticStopAction": enum("StopAction", "Save"),
+        "AutomaticCriticalErrorAction": enum("CriticalErrorAction", "Pause"),
+        "AutomaticCriticalErrorActionTimeout": 30,
+        "AutomaticCheckpointsEnabled": False,
+        "CPUUsage": 0,
+        "MemoryAssigned": Int64(memory if running else 0),
+        "MemoryDemand": Int64(memory // 2 if running else 0),
+        "MemoryStatus": "",
+        "NumaAligned": None,
+        "NumaNodesCount": 1,
+        "NumaSocketCount": 1,
+        "Heartbeat": enum("VMHeartbeatStatus", "OkApplicationsUnknown") if running else None,
+        "IntegrationServicesState": "Up to date" if running else "",
+        "IntegrationServicesVersion": None,
         "Uptime": "00:00:00",
+        "OperationalStatus": ok,
+        "PrimaryOperationalStatus": enum("VMOperationalStatus", "Ok"),
+        "SecondaryOperationalStatus": None,
+        "StatusDescriptions": PSList("System.String", ["Operating normally"]),
+        "PrimaryStatusDescription": "Operating normally",
+        "SecondaryStatusDescription": None,
+        "Status": "Operating normally",
+        "ReplicationHealth": enum("VMReplicationHealthState", "NotApplicable"),
+        "ReplicationMode": enum("VMReplicationMode", "None"),
+        "ReplicationState": enum("VMReplicationState", "Disabled"),
+        "ResourceMeteringEnabled": False,
+        "CheckpointType": enum("CheckpointType", "Production"),
+        "EnhancedSessionTransportType": enum("EnhancedSessionTransportType", "VMBus"),
+        "Groups": PSList(f"{NS}.VMGroup", []),
+        "Version": "10.0" if model.os_build >= 20348 else "9.0" if model.os_build >= 17763 else "8.0",
+        "VirtualMachineType": enum("VirtualMachineType", "RealizedVirtualMachine"),
+        "VirtualMachineSubType": enum("VirtualMachineSubType", f"Generation{vm.generation}"),
         "Notes": "",
-        "NetworkAdapters": PSList(f"{NS}.VMNetworkAdapter", [a.name for a in adapters]),
+        "State": enum("VMState", vm.state if vm.state in ENUMS["VMState"] else "Other"),
+        "ComPort1": None,
+        "ComPort2": None,
+        "DVDDrives": PSList(f"{NS}.DvdDrive", []),
+        "FibreChannelHostBusAdapters": PSList(f"{NS}.VMFibreChannelHba", []),
+        "FloppyDrive": None,
+        "HardDrives": PSList(f"{NS}.HardDiskDrive", []),
+        "RemoteFxAdapter": None,
+        "VMIntegrationService": PSList(f"{NS}.VMIntegrationComponent", []),
+        "DynamicMemoryEnabled": False,
+        "MemoryMaximum": Int64(1024**4),
+        "MemoryMinimum": Int64(512 * 1024**2),
+        "MemoryStartup": memory,
+        "ProcessorCount": Int64(2),
+        "BatteryPassthroughEnabled": False,
+        "Generation": vm.generation,
         "IsClustered": False,
+        "ParentSnapshotId": None,
+        "ParentSnapshotName": None,
         "Path": f"C:\\ProgramData\\Microsoft\\Windows\\Hyper-V\\{vm.name}",
+        "SizeOfSystemFiles": Int64(0),
+        "GuestControlledCacheTypes": False,
+        "LowMemoryMappedIoSpace": UInt32(256 * 1024**2),
+        "HighMemoryMappedIoSpace": UInt64(512 * 1024**2),
+        "LockOnDisconnect": enum("OnOffState", "Off"),
+        "CreationTime": _CREATED,
         "Id": uuid.UUID(vm.id),
         "Name": vm.name,
+        # A list of adapter objects: at remoting depth 1 each arrives as its ToString.
+        "NetworkAdapters": PSList(
+            f"{NS}.VMNetworkAdapter",
+            [f"VMNetworkAdapter (Name = '{a.name}', VMName = '{vm.name}') [VMId = '{vm.id}']" for a in adapters],
+        ),
         "CimSession": cim_session(),
         "ComputerName": model.computer_name,
         "IsDeleted": False,
@@ -214,67 +287,3 @@ def vmhost_obj(model: HostModel) -> PSObj:
     }
     return PSObj([f"{NS}.VMHost"], props, model.computer_name)
 
-
-# ---- -Passthru converters: (model, model object) → the PSObj the Get-* cmdlet shows --------
-# For engine.sim.hyperv.rules.to_psobj: OUTPUT_CONVERTERS maps its kinds to these names.
-
-
-def psobj_switch(model: HostModel, sw: VSwitch) -> PSObj:
-    return switch_obj(model, sw, sriov.evaluate(model))
-
-
-def psobj_team(model: HostModel, sw: VSwitch) -> PSObj:
-    return switch_team_obj(model, sw)
-
-
-def psobj_vm(model: HostModel, vm: VM) -> PSObj:
-    return vm_obj(model, vm)
-
-
-def psobj_adapter(model: HostModel, adapter: PortAdapter) -> PSObj:
-    from engine.sim.hyperv.objects_adapter import adapter_obj
-
-    return adapter_obj(model, adapter)
-
-
-def psobj_vlan(model: HostModel, adapter: PortAdapter) -> PSObj:
-    from engine.sim.hyperv.objects_adapter import adapter_obj, vlan_obj
-
-    return vlan_obj(model, adapter, adapter_obj(model, adapter, with_settings=False))
-
-
-def psobj_sriov(model: HostModel, nic: Nic) -> PSObj:
-    from engine.sim.hyperv.objects_cim import net_adapter_sriov_obj
-
-    return net_adapter_sriov_obj(model, nic, sriov.evaluate(model))
-
-
-def psobj_pa(model: HostModel, pa: Any) -> PSObj:
-    from engine.sim.hyperv.objects_cim import provider_address_obj
-
-    return provider_address_obj(pa)
-
-
-def psobj_lookup(model: HostModel, record: Any) -> PSObj:
-    from engine.sim.hyperv.objects_cim import lookup_record_obj
-
-    return lookup_record_obj(record)
-
-
-def psobj_route(model: HostModel, route: Any) -> PSObj:
-    from engine.sim.hyperv.objects_cim import customer_route_obj
-
-    return customer_route_obj(route)
-
-
-PASSTHRU_CONVERTERS: dict[str, str] = {
-    "switch": "psobj_switch",
-    "team": "psobj_team",
-    "vm": "psobj_vm",
-    "adapter": "psobj_adapter",
-    "vlan": "psobj_vlan",
-    "sriov": "psobj_sriov",
-    "pa": "psobj_pa",
-    "lookup": "psobj_lookup",
-    "route": "psobj_route",
-}

@@ -251,3 +251,21 @@ def customer_route_obj(cr: CustomerRoute) -> PSObj:
         "CustomerID": cr.customer_id or "{00000000-0000-0000-0000-000000000000}",
     }
     return cim("MSFT_NetVirtualizationCustomerRouteSettingData", props)
+
+
+def os_caption(build: int) -> str:
+    year = next((y for b, y in ((26100, "2025"), (20348, "2022"), (17763, "2019")) if build >= b), "2016")
+    return f"Microsoft Windows Server {year} Datacenter"
+
+
+def os_obj(model: HostModel) -> PSObj:
+    """Win32_OperatingSystem (root/cimv2): the properties that identify the build."""
+    props = {
+        "Caption": os_caption(model.os_build),
+        "Version": f"10.0.{model.os_build}",
+        "BuildNumber": str(model.os_build),
+        "CSName": model.computer_name,
+        "OSArchitecture": "64-bit",
+        "ProductType": UInt32(3),  # server
+    }
+    return PSObj([f"{CIM}#root/cimv2/Win32_OperatingSystem", CIM], {**props, "PSComputerName": None}, "Win32_OperatingSystem")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from engine.errors import ManifestError
-from engine.sim.hyperv.fixture import fixture_to_model
+from engine.sim.hyperv.fixture import fixture_to_model, load_fixture_file
 
 from .read_world import spec
 
@@ -124,3 +125,15 @@ def test_more_running_adapters_than_the_mac_pool_is_an_error_not_a_crash() -> No
     data["vms"].append({"name": "big", "state": "Running", "adapters": [{"name": f"n{i}"} for i in range(300)]})
     with pytest.raises(ManifestError, match="dynamic MAC pool is exhausted"):
         fixture_to_model(data, "lab1.yaml")
+
+
+def test_a_bad_fixture_file_names_file_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "apiVersion: hvnet/v1\nkind: SimulatedHost\nmetadata: {name: bad}\nspec:\n"
+        "  computerName: BAD\n  vms:\n    - {name: v, state: Off}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ManifestError) as info:
+        load_fixture_file(path)
+    assert f"{path}:7:" in str(info.value)

@@ -93,3 +93,13 @@ def test_netwnv_getters_filter_on_their_keys() -> None:
     assert route.get("DestinationPrefix") == "192.168.1.0/24"
     none = run(host, cmd("Get-NetVirtualizationLookupRecord", CustomerAddress=["1.2.3.4"]))
     assert none.output == [] and none.errors[0].category == "ObjectNotFound"
+
+
+def test_os_build_is_readable_from_win32_operatingsystem_and_get_computerinfo() -> None:
+    host = make_host()
+    (os_obj,) = run(host, cmd("Get-CimInstance", ClassName="Win32_OperatingSystem")).output
+    assert os_obj.get("BuildNumber") == "20348" and "2022" in os_obj.get("Caption")
+    (info,) = run(host, cmd("Get-ComputerInfo", Property=["OsBuildNumber"])).output
+    assert info.properties == {"OsBuildNumber": "20348"}
+    other = run(host, cmd("Get-CimInstance", ClassName="Win32_Process"))
+    assert other.terminating is not None and other.terminating.message.startswith("Invalid class")

@@ -101,3 +101,13 @@ def test_vmhost_and_vm_reads() -> None:
         ("web01", "Running", 2), ("db01", "Off", 1)]
     missing = run(host, cmd("Get-VM", Name=["ghost"]))
     assert missing.errors[0].message == 'Hyper-V was unable to find a virtual machine with name "ghost".'
+
+
+def test_vm_has_the_stub_property_set_with_aliases_first() -> None:
+    (vm,) = run(make_host(), cmd("Get-VM", Name=["web01"])).output
+    props = list(vm.properties)
+    assert props[:2] == ["VMName", "VMId"]
+    assert props[-5:] == ["Name", "NetworkAdapters", "CimSession", "ComputerName", "IsDeleted"]
+    assert len(props) == len(set(props)) == 2 + 71  # aliases + the stub's VirtualMachine
+    assert [a.split("'")[1] for a in vm.get("NetworkAdapters").items] == ["Frontend", "Backend"]
+    assert vm.get("Heartbeat").name == "OkApplicationsUnknown"

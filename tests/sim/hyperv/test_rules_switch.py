@@ -6,6 +6,7 @@ from __future__ import annotations
 from engine.sim.binding import bind
 from engine.sim.hyperv import cmdlets_adapter as A
 from engine.sim.hyperv import cmdlets_switch as S
+from engine.sim.hyperv.cmdlets_read_net import ip_rows
 from engine.sim.hyperv.errors import Msg
 from engine.sim.hyperv.rules import check_team
 from engine.sim.objects import CmdletError, CommandCall
@@ -14,6 +15,11 @@ from engine.sim.registry import Registry
 from .rules_world import nic, ok, refused, run, terminating, world
 
 MLX1, MLX2, INTEL, MGMT = "SLOT 3 Port 1", "SLOT 3 Port 2", "SLOT 4 Port 1", "MGMT"
+
+
+def addresses(model):
+    """(address, interface alias) as Get-NetIPAddress reports them."""
+    return [(addr, alias) for addr, _index, alias in ip_rows(model, "")]
 
 
 def new(model, name, **params):
@@ -28,8 +34,8 @@ def test_external_switch_gets_a_host_vnic_named_after_it_with_the_nic_mac_and_it
     model = world()
     sw = new(model, "ext", NetAdapterName=[MLX1])
     (vnic,) = model.host_vnics_on_switch(sw.id)
-    assert (vnic.name, vnic.mac, vnic.ip_addresses) == ("ext", "98039B000001", ["10.0.1.21/24"])
-    assert model.nic(MLX1).ip_addresses == []
+    assert (vnic.name, vnic.mac) == ("ext", "98039B000001")
+    assert ("10.0.1.21/24", "vEthernet (ext)") in addresses(model)  # the NIC's IP now shows on the vNIC
     assert model.switch_type(sw) == "External" and model.allow_management_os(sw)
 
 
@@ -38,6 +44,7 @@ def test_allow_management_os_false_creates_no_host_vnic() -> None:
     sw = new(model, "ext", NetAdapterName=[MLX1], AllowManagementOS=False)
     assert model.host_vnics_on_switch(sw.id) == []
     assert not model.allow_management_os(sw)
+    assert all(addr != "10.0.1.21/24" for addr, _ in addresses(model))  # the host lost that NIC
 
 
 def test_two_nics_imply_embedded_teaming_with_the_build_default_load_balancing() -> None:
@@ -250,7 +257,7 @@ def test_remove_needs_force_and_strands_vm_adapters() -> None:
     assert model.switches == [] and model.host_vnics() == []
     (adapter,) = model.vm_adapters("11111111-0000-0000-0000-000000000002")
     assert adapter.switch_id == sw.id and adapter.connected and model.switch(adapter.switch_id) is None
-    assert model.nic(MLX1).ip_addresses == ["10.0.1.21/24"]  # the address returns to the NIC
+    assert ("10.0.1.21/24", MLX1) in addresses(model)  # the address is back on the NIC
 
 
 def test_rename_keeps_the_host_vnic_name() -> None:
@@ -295,3 +302,14 @@ def test_set_vmswitchteam_changes_algorithm_and_members_but_only_switch_independ
     assert err.message == Msg.TEAM_MODE
     ok(S.set_vmswitchteam, model, {"Name": ["set"], "LoadBalancingAlgorithm": "HyperVPort", "NetAdapterName": [MLX2]})
     assert (sw.lb_algorithm, sw.uplinks) == ("HyperVPort", [MLX2])
+
+
+def test_changing_the_nic_implies_allow_management_os_true_unless_given() -> None:
+    """DEC SetVMSwitch.NormalizeParameters: -NetAdapterName implies External and, unless
+    -AllowManagementOS is given, AllowManagementOS $true — a host vNIC appears."""
+    model = world()
+    sw = new(model, "ext", NetAdapterName=[MLX1], AllowManagementOS=False)
+    ok(S.set_vmswitch, model, {"Name": ["ext"], "NetAdapterName": INTEL, "AllowManagementOS": False})
+    assert sw.uplinks == [INTEL] and model.host_vnics_on_switch(sw.id) == []
+    ok(S.set_vmswitch, model, {"Name": ["ext"], "NetAdapterName": MLX1})
+    assert sw.uplinks == [MLX1] and [v.mac for v in model.host_vnics_on_switch(sw.id)] == ["98039B000001"]

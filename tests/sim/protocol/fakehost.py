@@ -30,15 +30,20 @@ def make_thing(index: int, extra_props: int = 0) -> PSObj:
     props: dict[str, Any] = {
         "Name": f"thing{index}",
         "Id": uuid.UUID(int=index + 1) if index else FIXED_ID,
-        "Kind": PSEnum("Contoso.Things.ThingKind", "External" if index % 2 == 0 else "Internal", 2 - index % 2),
+        "Kind": PSEnum(
+            "Contoso.Things.ThingKind", "External" if index % 2 == 0 else "Internal", 2 - index % 2
+        ),
         "Size": index,
         "Bandwidth": Int64(10_000_000_000 + index),
         "Weight": UInt32(50),
         "Enabled": index % 2 == 0,
         "Notes": None,
         "Tags": PSList("System.String", ["a", "b"]),
-        "Setting": PSObj(["Contoso.Things.ThingSetting"], {"VlanId": 10 + index, "Mode": "Access"},
-                         f"Contoso.Things.ThingSetting (thing{index})"),
+        "Setting": PSObj(
+            ["Contoso.Things.ThingSetting"],
+            {"VlanId": 10 + index, "Mode": "Access"},
+            f"Contoso.Things.ThingSetting (thing{index})",
+        ),
     }
     for n in range(extra_props):
         props[f"Extra{n}"] = f"value {n} of thing {index}"
@@ -48,7 +53,9 @@ def make_thing(index: int, extra_props: int = 0) -> PSObj:
 class FakeHost:
     """Implements engine.sim.registry.SimHostAPI."""
 
-    def __init__(self, fail: dict[str, str] | None = None, latency_ms: int = 0, drop: int | None = None) -> None:
+    def __init__(
+        self, fail: dict[str, str] | None = None, latency_ms: int = 0, drop: int | None = None
+    ) -> None:
         self.name = "fake"
         self.lock = threading.RLock()
         self.registry = Registry()
@@ -89,33 +96,58 @@ class FakeHost:
     # -- cmdlets ---------------------------------------------------------------------------
     def _register(self) -> None:
         r = self.registry
-        r.register(CmdletSpec("Get-Thing", self._get_thing, (
-            ParamSpec("Name", "string", position=0),
-            ParamSpec("Count", "int"),
-            ParamSpec("ExtraProperties", "int"),
-            ParamSpec("Id", "guid"),
-            ParamSpec("Minimal", "switch"),
-        ), module="Contoso.Things"))
-        r.register(CmdletSpec("Set-Thing", self._set_thing, (
-            ParamSpec("Thing", "object", from_pipeline=True),
-            ParamSpec("Notes", "string", mandatory=True),
-            ParamSpec("Bandwidth", "int64"),
-            ParamSpec("Kind", "enum:Private|Internal|External"),
-            ParamSpec("Force", "switch"),
-            ParamSpec("Passthru", "switch"),
-        ), mutating=True, module="Hyper-V"))
-        r.register(CmdletSpec("Echo-Params", self._echo, (
-            ParamSpec("Text", "string", position=0),
-            ParamSpec("Number", "int", position=1),
-            ParamSpec("Big", "int64"),
-            ParamSpec("Names", "string[]", aliases=("N",)),
-            ParamSpec("Flag", "switch"),
-            ParamSpec("Enabled", "bool"),
-            ParamSpec("Guid", "guid"),
-            ParamSpec("Blob", "string"),
-        ), module="Hyper-V"))
-        r.register(CmdletSpec("Fail-Thing", self._fail_thing, (ParamSpec("Terminating", "switch"),),
-                               module="Hyper-V"))
+        r.register(
+            CmdletSpec(
+                "Get-Thing",
+                self._get_thing,
+                (
+                    ParamSpec("Name", "string", position=0),
+                    ParamSpec("Count", "int"),
+                    ParamSpec("ExtraProperties", "int"),
+                    ParamSpec("Id", "guid"),
+                    ParamSpec("Minimal", "switch"),
+                ),
+                module="Contoso.Things",
+            )
+        )
+        r.register(
+            CmdletSpec(
+                "Set-Thing",
+                self._set_thing,
+                (
+                    ParamSpec("Thing", "object", from_pipeline=True),
+                    ParamSpec("Notes", "string", mandatory=True),
+                    ParamSpec("Bandwidth", "int64"),
+                    ParamSpec("Kind", "enum:Private|Internal|External"),
+                    ParamSpec("Force", "switch"),
+                    ParamSpec("Passthru", "switch"),
+                ),
+                mutating=True,
+                module="Hyper-V",
+            )
+        )
+        r.register(
+            CmdletSpec(
+                "Echo-Params",
+                self._echo,
+                (
+                    ParamSpec("Text", "string", position=0),
+                    ParamSpec("Number", "int", position=1),
+                    ParamSpec("Big", "int64"),
+                    ParamSpec("Names", "string[]", aliases=("N",)),
+                    ParamSpec("Flag", "switch"),
+                    ParamSpec("Enabled", "bool"),
+                    ParamSpec("Guid", "guid"),
+                    ParamSpec("Blob", "string"),
+                ),
+                module="Hyper-V",
+            )
+        )
+        r.register(
+            CmdletSpec(
+                "Fail-Thing", self._fail_thing, (ParamSpec("Terminating", "switch"),), module="Hyper-V"
+            )
+        )
         r.register(CmdletSpec("Crash-Thing", self._crash, (), module="Hyper-V"))
 
     def _get_thing(self, ctx: InvocationContext, params: dict[str, Any], _input: list[Any]) -> Iterable[Any]:
@@ -127,14 +159,21 @@ class FakeHost:
         if "Name" in params:
             things = [t for t in things if t.get("Name") == params["Name"]]
             if not things:
-                ctx.write_error(ErrorRecord(f"Thing '{params['Name']}' not found.",
-                                            "ObjectNotFound,Contoso.Things.GetThing", "ObjectNotFound",
-                                            target_name=params["Name"]))
+                ctx.write_error(
+                    ErrorRecord(
+                        f"Thing '{params['Name']}' not found.",
+                        "ObjectNotFound,Contoso.Things.GetThing",
+                        "ObjectNotFound",
+                        target_name=params["Name"],
+                    )
+                )
         if "Id" in params:
             things = [t for t in things if t.get("Id") == params["Id"]]
         return things
 
-    def _set_thing(self, ctx: InvocationContext, params: dict[str, Any], pipeline_input: list[Any]) -> Iterable[Any]:
+    def _set_thing(
+        self, ctx: InvocationContext, params: dict[str, Any], pipeline_input: list[Any]
+    ) -> Iterable[Any]:
         self.state["notes"] = params["Notes"]
         out = []
         for thing in pipeline_input:
@@ -143,7 +182,9 @@ class FakeHost:
                 out.append(thing)
         return out
 
-    def _echo(self, ctx: InvocationContext, params: dict[str, Any], pipeline_input: list[Any]) -> Iterable[Any]:
+    def _echo(
+        self, ctx: InvocationContext, params: dict[str, Any], pipeline_input: list[Any]
+    ) -> Iterable[Any]:
         shown = {k: v for k, v in params.items() if k != "Blob"}
         if "Blob" in params:
             shown["BlobLength"] = len(params["Blob"])
@@ -154,11 +195,19 @@ class FakeHost:
 
     def _fail_thing(self, ctx: InvocationContext, params: dict[str, Any], _input: list[Any]) -> Iterable[Any]:
         if params.get("Terminating"):
-            raise CmdletError(ErrorRecord("The thing is broken.", "ThingBroken,Contoso.Things.FailThing",
-                                          "InvalidOperation", target_name="thing0"))
+            raise CmdletError(
+                ErrorRecord(
+                    "The thing is broken.",
+                    "ThingBroken,Contoso.Things.FailThing",
+                    "InvalidOperation",
+                    target_name="thing0",
+                )
+            )
         ctx.write_error(ErrorRecord("First problem.", "Problem1,Contoso.Things.FailThing", "InvalidArgument"))
         yield "still here"
-        ctx.write_error(ErrorRecord("Second problem.", "Problem2,Contoso.Things.FailThing", "InvalidArgument"))
+        ctx.write_error(
+            ErrorRecord("Second problem.", "Problem2,Contoso.Things.FailThing", "InvalidArgument")
+        )
 
     def _crash(self, ctx: InvocationContext, params: dict[str, Any], _input: list[Any]) -> Iterable[Any]:
         raise RuntimeError("boom")

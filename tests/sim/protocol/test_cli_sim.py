@@ -37,20 +37,44 @@ def test_bad_fixture_exits_1_with_diagnostics(monkeypatch: pytest.MonkeyPatch, t
 
 
 @pytest.mark.skipif(not FIXTURE.exists(), reason="example fixture not present")
-def test_serve_prints_url_serves_pypsrp_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+@pytest.mark.parametrize("tls", [False, True])
+def test_serve_prints_url_serves_pypsrp_and_stops_cleanly_on_sigterm(tmp_path: Path, tls: bool) -> None:
     state = tmp_path / "state.json"
     env = {**os.environ, "HVNET_SIM_PASSWORD": "pw-123"}
     code = "from engine.cli.cmd_sim import sim; sim(prog_name='hvnet sim')"
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, "serve", str(FIXTURE), "--state", str(state)],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            code,
+            "serve",
+            str(FIXTURE),
+            "--state",
+            str(state),
+            *(["--tls"] if tls else []),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         url = proc.stdout.readline().strip()  # type: ignore[union-attr]
-        assert url.startswith("http://127.0.0.1:") and url.endswith("/wsman")
+        assert url.startswith("https://127.0.0.1:" if tls else "http://127.0.0.1:") and url.endswith("/wsman")
+        cert = proc.stdout.readline().strip() if tls else False  # type: ignore[union-attr]
+        assert cert is False or Path(cert).read_text().startswith("-----BEGIN CERTIFICATE-----")
         port = int(url.rsplit(":", 1)[1].split("/")[0])
-        wsman = WSMan("127.0.0.1", port=port, ssl=False, auth="basic", encryption="never",
-                      username="hvnet", password="pw-123")
+        wsman = WSMan(
+            "127.0.0.1",
+            port=port,
+            ssl=tls,
+            cert_validation=cert,
+            auth="basic",
+            encryption="never",
+            username="hvnet",
+            password="pw-123",
+        )
         with RunspacePool(wsman) as pool:
             ps = PowerShell(pool)
             ps.add_cmdlet("Get-VMSwitch")

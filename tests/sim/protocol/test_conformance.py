@@ -52,7 +52,9 @@ RECORDINGS = [
 
 
 def action_of(xml: ElementTree.Element) -> str:
-    return wsman.short_action(xml.findtext(f"{{{wsman.NS_SOAP}}}Header/{{{wsman.NS_ADDRESSING}}}Action") or "")
+    return wsman.short_action(
+        xml.findtext(f"{{{wsman.NS_SOAP}}}Header/{{{wsman.NS_ADDRESSING}}}Action") or ""
+    )
 
 
 def element_paths(element: ElementTree.Element, prefix: str = "") -> set[str]:
@@ -87,8 +89,9 @@ def replay(name: str) -> tuple[list[ElementTree.Element], list[ElementTree.Eleme
         if name.endswith("invalid_selectors.yml") and index == len(messages) - 1:
             service.close_all()  # the recording's shell was gone by its last Get
         # Long-polls that have nothing to say should fail fast here.
-        request = re.sub(r"<(\w+):OperationTimeout>PT\d+(\.\d+)?S<", r"<\1:OperationTimeout>PT0.2S<",
-                         message["request"])
+        request = re.sub(
+            r"<(\w+):OperationTimeout>PT\d+(\.\d+)?S<", r"<\1:OperationTimeout>PT0.2S<", message["request"]
+        )
         _status, body = service.handle(request.encode(), PEER)
         recorded.append(ElementTree.fromstring(message["response"]))
         ours.append(ElementTree.fromstring(body))
@@ -96,10 +99,13 @@ def replay(name: str) -> tuple[list[ElementTree.Element], list[ElementTree.Eleme
     return recorded, ours
 
 
-def drop_empty_timeouts(pairs: list[tuple[ElementTree.Element, ElementTree.Element]]
-                        ) -> list[tuple[ElementTree.Element, ElementTree.Element]]:
+def drop_empty_timeouts(
+    pairs: list[tuple[ElementTree.Element, ElementTree.Element]],
+) -> list[tuple[ElementTree.Element, ElementTree.Element]]:
     # Windows may split what we send in one Receive over two; our second Receive then times out.
-    return [(r, o) for r, o in pairs if not (action_of(o) == "fault" and b"TimedOut" in ElementTree.tostring(o))]
+    return [
+        (r, o) for r, o in pairs if not (action_of(o) == "fault" and b"TimedOut" in ElementTree.tostring(o))
+    ]
 
 
 @pytest.mark.parametrize("name", RECORDINGS)
@@ -139,7 +145,9 @@ def test_relates_to_is_the_request_message_id() -> None:
     service = WSManService(FakeHost())
     _status, body = service.handle(messages[0]["request"].encode(), PEER)
     request_id = re.search(r"MessageID>([^<]+)<", messages[0]["request"]).group(1)  # type: ignore[union-attr]
-    relates = ElementTree.fromstring(body).findtext(f"{{{wsman.NS_SOAP}}}Header/{{{wsman.NS_ADDRESSING}}}RelatesTo")
+    relates = ElementTree.fromstring(body).findtext(
+        f"{{{wsman.NS_SOAP}}}Header/{{{wsman.NS_ADDRESSING}}}RelatesTo"
+    )
     assert relates == request_id
     service.close_all()
 

@@ -16,8 +16,12 @@ def call(name: str, *params: tuple[str | None, object]) -> CommandCall:
     return CommandCall(name, tuple(params))
 
 
-def run(host: FakeHost, *commands: CommandCall, statements: list[list[CommandCall]] | None = None,
-        pipeline_input: list[object] | None = None):  # noqa: ANN201
+def run(
+    host: FakeHost,
+    *commands: CommandCall,
+    statements: list[list[CommandCall]] | None = None,
+    pipeline_input: list[object] | None = None,
+):  # noqa: ANN201
     return run_invocation(host, statements or [list(commands)], pipeline_input or [])
 
 
@@ -81,7 +85,9 @@ def test_type_conversion_failures_are_binding_errors(param: str, value: object, 
 
 def test_enum_parameters_take_names_case_insensitively() -> None:
     host = FakeHost()
-    things = run(host, call("Get-Thing"), call("Set-Thing", ("Notes", "n"), ("Kind", "external"), ("Passthru", None)))
+    things = run(
+        host, call("Get-Thing"), call("Set-Thing", ("Notes", "n"), ("Kind", "external"), ("Passthru", None))
+    )
     assert things.terminating is None and host.cmdlets[-1][1]["Kind"] == "External"
     fqid, *_, message = only_error(run(host, call("Set-Thing", ("Notes", "n"), ("Kind", "Bogus"))))
     assert "Private, Internal, External" in message
@@ -110,7 +116,9 @@ def test_pipeline_passes_output_on_and_skips_commands_without_input() -> None:
     result = run(host, call("Get-Thing", ("Id", str(uuid.UUID(int=99)))), call("Set-Thing", ("Notes", "x")))
     assert result.terminating is None and result.output == []
     assert [c for c, _ in host.cmdlets] == ["Get-Thing"]  # Set-Thing's Process block never ran
-    result = run(host, call("Get-Thing", ("Id", str(FIXED_ID))), call("Set-Thing", ("Notes", "x"), ("Passthru", None)))
+    result = run(
+        host, call("Get-Thing", ("Id", str(FIXED_ID))), call("Set-Thing", ("Notes", "x"), ("Passthru", None))
+    )
     assert [t.get("Notes") for t in result.output] == ["x"]
 
 
@@ -129,21 +137,36 @@ def test_injected_failures_and_handler_crashes_are_terminating() -> None:
 
 
 def test_select_object_properties_wildcards_and_first() -> None:
-    out = run(FakeHost(), call("Get-Thing", ("Count", 3)),
-              call("Select-Object", ("Property", ["name", "Siz*", "Missing"]), ("First", 2))).output
+    out = run(
+        FakeHost(),
+        call("Get-Thing", ("Count", 3)),
+        call("Select-Object", ("Property", ["name", "Siz*", "Missing"]), ("First", 2)),
+    ).output
     assert [o.properties for o in out] == [
-        {"Name": "thing0", "Size": 0, "Missing": None}, {"Name": "thing1", "Size": 1, "Missing": None}]
-    assert out[0].type_names == ["Selected.Contoso.Things.Thing", "System.Management.Automation.PSCustomObject"]
+        {"Name": "thing0", "Size": 0, "Missing": None},
+        {"Name": "thing1", "Size": 1, "Missing": None},
+    ]
+    assert out[0].type_names == [
+        "Selected.Contoso.Things.Thing",
+        "System.Management.Automation.PSCustomObject",
+    ]
     assert out[0].to_string == "@{Name=thing0; Size=0; Missing=}"
 
 
 def test_select_object_expand_property_copies_listed_properties() -> None:
-    result = run(FakeHost(), call("Get-Thing", ("Count", 2)),
-                 call("Select-Object", ("ExpandProperty", "Setting"), ("Property", ["Name"])))
+    result = run(
+        FakeHost(),
+        call("Get-Thing", ("Count", 2)),
+        call("Select-Object", ("ExpandProperty", "Setting"), ("Property", ["Name"])),
+    )
     assert [(o.get("VlanId"), o.get("Name")) for o in result.output] == [(10, "thing0"), (11, "thing1")]
-    listed = run(FakeHost(), call("Get-Thing", ("Count", 1)), call("Select-Object", ("ExpandProperty", "Tags")))
+    listed = run(
+        FakeHost(), call("Get-Thing", ("Count", 1)), call("Select-Object", ("ExpandProperty", "Tags"))
+    )
     assert listed.output == ["a", "b"]
-    missing = run(FakeHost(), call("Get-Thing", ("Count", 1)), call("Select-Object", ("ExpandProperty", "Nope")))
+    missing = run(
+        FakeHost(), call("Get-Thing", ("Count", 1)), call("Select-Object", ("ExpandProperty", "Nope"))
+    )
     assert missing.errors[0].fully_qualified_error_id.startswith("ExpandPropertyNotFound,")
 
 
@@ -157,21 +180,31 @@ def test_select_object_expand_property_copies_listed_properties() -> None:
     ],
 )
 def test_where_object_simplified_syntax(operator: str, value: object, expected: list[str]) -> None:
-    out = run(FakeHost(), call("Get-Thing"),
-              call("Where-Object", ("Property", "Name"), (operator, None), ("Value", value))).output
+    out = run(
+        FakeHost(),
+        call("Get-Thing"),
+        call("Where-Object", ("Property", "Name"), (operator, None), ("Value", value)),
+    ).output
     assert [o.get("Name") for o in out] == expected
 
 
 def test_where_object_compares_guids_enums_and_numbers_like_powershell() -> None:
     host = FakeHost()
-    by_id = run(host, call("Get-Thing"), call("Where-Object", ("Property", "Id"), ("EQ", None),
-                                               ("Value", str(FIXED_ID).upper()))).output
+    by_id = run(
+        host,
+        call("Get-Thing"),
+        call("Where-Object", ("Property", "Id"), ("EQ", None), ("Value", str(FIXED_ID).upper())),
+    ).output
     assert [o.get("Name") for o in by_id] == ["thing0"]
-    by_enum = run(host, call("Get-Thing"), call("Where-Object", ("Property", "Kind"), ("EQ", None),
-                                                 ("Value", "internal"))).output
+    by_enum = run(
+        host,
+        call("Get-Thing"),
+        call("Where-Object", ("Property", "Kind"), ("EQ", None), ("Value", "internal")),
+    ).output
     assert [o.get("Name") for o in by_enum] == ["thing1"]
-    by_number = run(host, call("Get-Thing"), call("Where-Object", ("Property", "Size"), ("EQ", None),
-                                                   ("Value", "2"))).output
+    by_number = run(
+        host, call("Get-Thing"), call("Where-Object", ("Property", "Size"), ("EQ", None), ("Value", "2"))
+    ).output
     assert [o.get("Name") for o in by_number] == ["thing2"]
 
 
@@ -184,8 +217,11 @@ def test_measure_object_counts_even_nothing() -> None:
 
 
 def test_pipeline_input_binds_to_the_first_command() -> None:
-    result = run(FakeHost(), call("Where-Object", ("Property", "Name"), ("EQ", None), ("Value", "b")),
-                 pipeline_input=[{"Name": "a"}, {"Name": "b"}])
+    result = run(
+        FakeHost(),
+        call("Where-Object", ("Property", "Name"), ("EQ", None), ("Value", "b")),
+        pipeline_input=[{"Name": "a"}, {"Name": "b"}],
+    )
     assert result.output == [{"Name": "b"}]
 
 

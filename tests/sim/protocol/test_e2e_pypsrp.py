@@ -18,14 +18,32 @@ from .conftest import PASSWORD
 from .fakehost import FIXED_ID, FakeHost
 
 
-def client(server: SimServer, *, password: str = PASSWORD, auth: str = "basic", tls: bool = False,
-           encryption: str = "never", operation_timeout: int = 20, cert_validation: object = False) -> WSMan:
-    return WSMan("127.0.0.1", port=server.port, ssl=tls, auth=auth, encryption=encryption, username="hvnet",
-                 password=password, cert_validation=cert_validation, operation_timeout=operation_timeout)
+def client(
+    server: SimServer,
+    *,
+    password: str = PASSWORD,
+    auth: str = "basic",
+    tls: bool = False,
+    encryption: str = "never",
+    operation_timeout: int = 20,
+    cert_validation: object = False,
+) -> WSMan:
+    return WSMan(
+        "127.0.0.1",
+        port=server.port,
+        ssl=tls,
+        auth=auth,
+        encryption=encryption,
+        username="hvnet",
+        password=password,
+        cert_validation=cert_validation,
+        operation_timeout=operation_timeout,
+    )
 
 
-def run(pool: RunspacePool, *commands: tuple[str, dict[str, object]], input_data: list[object] | None = None
-        ) -> PowerShell:
+def run(
+    pool: RunspacePool, *commands: tuple[str, dict[str, object]], input_data: list[object] | None = None
+) -> PowerShell:
     ps = PowerShell(pool)
     for name, params in commands:
         ps.add_cmdlet(name)
@@ -143,19 +161,26 @@ def test_terminating_and_non_terminating_error_shapes(basic_server: SimServer) -
         assert ps.state == PSInvocationState.COMPLETED  # non-terminating: the pipeline goes on
         assert ps.output == ["still here"]
         assert [e.fq_error for e in ps.streams.error] == [
-            "Problem1,Contoso.Things.FailThing", "Problem2,Contoso.Things.FailThing"]
+            "Problem1,Contoso.Things.FailThing",
+            "Problem2,Contoso.Things.FailThing",
+        ]
         assert ps.streams.error[0].activity == "Fail-Thing"
 
         ps = run(pool, ("Fail-Thing", {"Terminating": True}))
         assert ps.state == PSInvocationState.FAILED and ps.had_errors
         [err] = ps.streams.error
         assert (err.fq_error, err.target_name, str(err)) == (
-            "ThingBroken,Contoso.Things.FailThing", "thing0", "The thing is broken.")
+            "ThingBroken,Contoso.Things.FailThing",
+            "thing0",
+            "The thing is broken.",
+        )
         assert err.message.startswith("InvalidOperation (thing0:String) [Fail-Thing]")
 
         ps = run(pool, ("Crash-Thing", {}))
         assert ps.state == PSInvocationState.FAILED
-        assert ps.streams.error[0].fq_error == "UnexpectedError,Microsoft.HyperV.PowerShell.Commands.CrashThing"
+        assert (
+            ps.streams.error[0].fq_error == "UnexpectedError,Microsoft.HyperV.PowerShell.Commands.CrashThing"
+        )
 
 
 def test_three_thousand_objects_span_many_receives(basic_server: SimServer) -> None:
@@ -197,12 +222,14 @@ def test_pipeline_input_and_multi_statement_pipelines(basic_server: SimServer) -
         ps = PowerShell(pool)
         ps.add_cmdlet("Get-Thing").add_parameter("Count", 4)
         ps.add_cmdlet("Where-Object").add_parameter("Property", "Name").add_parameter("EQ").add_parameter(
-            "Value", "THING2")
+            "Value", "THING2"
+        )
         ps.add_cmdlet("Set-Thing").add_parameter("Notes", "hi").add_parameter("Passthru")
         ps.add_statement()
         ps.add_cmdlet("Get-Thing").add_parameter("Count", 2)
         ps.add_cmdlet("Select-Object").add_parameter("ExpandProperty", "Setting").add_parameter(
-            "Property", ["Name", "Id"])
+            "Property", ["Name", "Id"]
+        )
         ps.invoke()
     assert ps.state == PSInvocationState.COMPLETED
     updated, *expanded = ps.output
@@ -250,6 +277,59 @@ def test_non_wsman_paths_and_garbage(basic_server: SimServer) -> None:
     base = basic_server.url.rsplit("/", 1)[0]
     assert requests.post(base + "/other", data=b"<x/>", auth=auth, timeout=5).status_code == 404
     assert requests.get(basic_server.url, auth=auth, timeout=5).status_code == 404
-    resp = requests.post(basic_server.url, data=b"<not-xml", auth=auth, timeout=5,
-                         headers={"Content-Type": "application/soap+xml;charset=UTF-8"})
-    assert resp.status_code == 500 and b"WSManFault" in resp.content and b"SchemaValidationError" in resp.content
+    resp = requests.post(
+        basic_server.url,
+        data=b"<not-xml",
+        auth=auth,
+        timeout=5,
+        headers={"Content-Type": "application/soap+xml;charset=UTF-8"},
+    )
+    assert (
+        resp.status_code == 500 and b"WSManFault" in resp.content and b"SchemaValidationError" in resp.content
+    )
+
+
+def test_stop_signal_and_a_closed_pool_is_not_alive(basic_server: SimServer) -> None:
+    pool = RunspacePool(client(basic_server))
+    pool.open()
+    ps = PowerShell(pool)
+    ps.add_cmdlet("Get-Thing").add_parameter("Count", 2)
+    ps.begin_invoke()
+    ps.stop()  # ctrl_c: a pipeline that already finished stays finished
+    assert ps.state == PSInvocationState.STOPPED
+    assert basic_server.host.requests["Signal"] == 1  # type: ignore[attr-defined]
+    assert len(run(pool, ("Get-Thing", {"Count": 1})).output) == 1
+    basic_server.service.close_all()  # the shell goes away under the client
+    assert not pool.is_alive()  # InvalidSelectors → not alive
+
+
+def test_unknown_shell_is_invalid_selectors(basic_server: SimServer) -> None:
+    pool = RunspacePool(client(basic_server))
+    pool.open()
+    basic_server.service.close_all()
+    with pytest.raises(WSManFaultError) as caught:
+        pool.shell.receive("stdout", timeout=1)
+    assert caught.value.code == 2150858843
+    with pytest.raises(WSManFaultError):
+        pool.close()  # Delete of a shell that is gone: InvalidSelectors, as on Windows
+
+
+def test_ipv6_loopback_url_has_brackets(fake_host: FakeHost) -> None:
+    try:
+        server = start_simulator(fake_host, bind="::1", password=PASSWORD)
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    with server:
+        assert server.url == f"http://[::1]:{server.port}/wsman"
+        with RunspacePool(
+            WSMan(
+                "::1",
+                port=server.port,
+                ssl=False,
+                auth="basic",
+                encryption="never",
+                username="hvnet",
+                password=PASSWORD,
+            )
+        ) as pool:
+            assert len(run(pool, ("Get-Thing", {"Count": 1})).output) == 1

@@ -19,7 +19,9 @@ SWITCH_ID = uuid.UUID("98094e00-0df1-485b-875c-9a00d9af2f75")
 
 
 def switch() -> PSObj:
-    vlan = PSObj(["Microsoft.HyperV.PowerShell.VMNetworkAdapterVlanSetting"], {"AccessVlanId": 10}, "VlanSetting")
+    vlan = PSObj(
+        ["Microsoft.HyperV.PowerShell.VMNetworkAdapterVlanSetting"], {"AccessVlanId": 10}, "VlanSetting"
+    )
     return PSObj(
         ["Microsoft.HyperV.PowerShell.VMSwitch", "Microsoft.HyperV.PowerShell.VirtualizationObject"],
         {
@@ -62,7 +64,12 @@ def test_enum_is_an_object_whose_str_is_its_name_and_first_property_set_its_numb
     enum = read_back(switch()).adapted_properties["SwitchType"]
     assert str(enum) == "External"
     assert enum.property_sets[0] == 2
-    assert enum.types == ["Microsoft.HyperV.PowerShell.VMSwitchType", "System.Enum", "System.ValueType", "System.Object"]
+    assert enum.types == [
+        "Microsoft.HyperV.PowerShell.VMSwitchType",
+        "System.Enum",
+        "System.ValueType",
+        "System.Object",
+    ]
 
 
 def test_nested_object_beyond_depth_one_is_its_tostring() -> None:
@@ -84,11 +91,13 @@ def test_noted_object_carries_its_notes_as_extended_properties() -> None:
 
 
 def test_select_object_custom_objects_use_note_properties() -> None:
-    obj = read_back(PSObj(["Selected.X", "System.Management.Automation.PSCustomObject"], {"Name": "a"}, "@{Name=a}"))
+    obj = read_back(
+        PSObj(["Selected.X", "System.Management.Automation.PSCustomObject"], {"Name": "a"}, "@{Name=a}")
+    )
     assert obj.extended_properties == {"Name": "a"} and obj.adapted_properties == {}
 
 
 def test_escape_text_follows_clixml_rules() -> None:
     assert escape_text("a_x0041_b") == "a_x005F_x0041_b"
     assert escape_text("\x00<&>") == "_x0000_&lt;&amp;&gt;"
-    assert escape_text("\U0001F600") == "_xD83D__xDE00_"
+    assert escape_text("\U0001f600") == "_xD83D__xDE00_"

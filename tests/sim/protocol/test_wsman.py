@@ -9,8 +9,14 @@ import pytest
 
 from engine.sim import wsman
 
-NS = {"s": wsman.NS_SOAP, "a": wsman.NS_ADDRESSING, "w": wsman.NS_WSMAN, "rsp": wsman.NS_SHELL,
-      "f": wsman.NS_FAULT, "x": wsman.NS_TRANSFER}
+NS = {
+    "s": wsman.NS_SOAP,
+    "a": wsman.NS_ADDRESSING,
+    "w": wsman.NS_WSMAN,
+    "rsp": wsman.NS_SHELL,
+    "f": wsman.NS_FAULT,
+    "x": wsman.NS_TRANSFER,
+}
 SHELL_ID = "04777930-1347-422B-AA4D-33BDC2570979"
 
 
@@ -36,7 +42,9 @@ def test_request_is_read_by_namespace_not_prefix() -> None:
         assert parsed.shell_id() == uuid.UUID(SHELL_ID)
 
 
-@pytest.mark.parametrize("data", [b"<not-xml", b"<a/>", request("").replace(b"<wsa:Action></wsa:Action>", b"")])
+@pytest.mark.parametrize(
+    "data", [b"<not-xml", b"<a/>", request("").replace(b"<wsa:Action></wsa:Action>", b"")]
+)
 def test_malformed_requests_raise_faults(data: bytes) -> None:
     with pytest.raises(wsman.Fault) as caught:
         wsman.parse_request(data)
@@ -64,7 +72,8 @@ def test_fault_has_the_shape_pypsrp_parses() -> None:
 def test_create_response_carries_the_shell_id_selector() -> None:
     parsed = wsman.parse_request(request(wsman.ACTION_CREATE))
     root = ElementTree.fromstring(
-        wsman.create_response(parsed, uuid.UUID(SHELL_ID), "http://127.0.0.1:1/wsman", "hvnet", "127.0.0.1"))
+        wsman.create_response(parsed, uuid.UUID(SHELL_ID), "http://127.0.0.1:1/wsman", "hvnet", "127.0.0.1")
+    )
     selector = root.find("s:Body/x:ResourceCreated/a:ReferenceParameters/w:SelectorSet/w:Selector", NS)
     assert selector is not None and selector.get("Name") == "ShellId" and selector.text == SHELL_ID
     assert root.findtext("s:Body/rsp:Shell/rsp:State", namespaces=NS) == "Connected"

@@ -1,0 +1,434 @@
+"""``hvnet drift``: read every targeted host, report drift, optionally fix what is safe to fix.
+
+A level-based reconcile for schedules (cron, Task Scheduler, CronJobs):
+
+1. read and plan every host (bounded concurrency, a deadline per host; with ``--fix``
+   each host's lock is taken in the same round trip as its read);
+2. choose, per host, the changes this run may make (``select_changes``, pure):
+   ``--fix safe`` only non-disruptive ones; ``--fix all`` disruptive ones too when
+   ``--allow-disruptive``; the management path never without ``--allow-management-path``;
+   a change that needs a withheld one is withheld too. Withheld changes are reported
+   under ``awaiting_approval`` with their reason;
+3. converge: hosts with only non-disruptive work all at once; hosts with disruptive
+   work in rolling waves per label group (``--max-unavailable``), a group stopping at
+   its first failure (its remaining hosts then get their non-disruptive changes only);
+4. re-read what was touched, verify, and report (CONTRACT §5 plus ``health``).
+
+Exit code (``exit_code_of``): 1 when a host failed or was unreachable, else 2 when drift
+remains, else 0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from engine.apply.executor import BLOCKED, HostApplyResult, execute_host
+from engine.apply.lock import DEFAULT_LOCK_TTL_S, collect_and_release, new_run_id
+from engine.apply.report import FAILED_STATUS, UNREACHABLE, HostOutcome, build_report
+from engine.apply.verify import Verification, reconcile, verify_observed
+from engine.errors import EngineError, HostTimeout, LockHeld
+from engine.fleet import (
+    DEFAULT_GROUP_LABEL,
+    DEFAULT_HOST_TIMEOUT_S,
+    FleetProgress,
+    MaxUnavailable,
+    Shard,
+    TimedOut,
+    group_hosts,
+    plan_waves,
+    run_with_deadlines,
+    select_shard,
+)
+from engine.health import HostHealth, host_health, unavailable_health
+from engine.logging import get_logger
+from engine.orchestrate import (
+    DEFAULT_PARALLELISM,
+    Hooks,
+    HostRun,
+    LockSettings,
+    ProjectLike,
+    close_session,
+    describe_error,
+    locking_collector,
+    plan_one,
+    select_hosts,
+    unreachable_plan,
+)
+from engine.plan.model import Change, HostPlan, Plan
+
+__all__ = [
+    "EXIT_DRIFT",
+    "FIX_MODES",
+    "DriftOptions",
+    "DriftResult",
+    "FixPolicy",
+    "Selection",
+    "exit_code_of",
+    "run_drift",
+    "run_status",
+    "select_changes",
+]
+
+FIX_MODES = ("none", "safe", "all")
+EXIT_DRIFT = 2
+
+log = get_logger()
+
+
+# --- which changes a run may make (pure) -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class FixPolicy:
+    mode: str = "none"  # none | safe | all
+    allow_disruptive: bool = False
+    allow_management_path: bool = False
+
+
+@dataclass(frozen=True)
+class Selection:
+    changes: tuple[Change, ...] = ()  # to make now, plan order
+    waiting: dict[str, str] = field(default_factory=dict)  # address -> why it is awaiting approval
+
+    @property
+    def disruptive(self) -> bool:
+        return any(c.disruptive for c in self.changes)
+
+
+def _withhold_reason(change: Change, policy: FixPolicy, hold_disruptive: str | None) -> str | None:
+    if change.risk == "management-path" and not policy.allow_management_path:
+        return ("touches the management path (the connection hvnet uses); drift fixes it only with "
+                "--allow-management-path")
+    if not change.disruptive:
+        return None
+    if hold_disruptive:
+        return hold_disruptive
+    if policy.mode == "safe":
+        return f"disruptive (risk {change.risk}); --fix safe makes only non-disruptive changes"
+    if not policy.allow_disruptive:
+        return f"disruptive (risk {change.risk}); needs --fix all --allow-disruptive"
+    return None
+
+
+def select_changes(plan: HostPlan, policy: FixPolicy, *, hold_disruptive: str | None = None) -> Selection:
+    """The changes ``policy`` lets this run make on one host, and why each other one waits.
+
+    ``hold_disruptive``: withhold every disruptive change with this reason (a stopped
+    rolling group). A change whose prerequisite is withheld or blocked is withheld too,
+    so the executor never runs a step whose object was not created.
+    """
+    if policy.mode == "none":
+        return Selection()
+    waiting: dict[str, str] = {}
+    chosen: list[Change] = []
+    blocked = {c.address for c in plan.pending if c.action == BLOCKED}
+    for change in plan.pending:
+        if change.action == BLOCKED:
+            continue
+        reason = _withhold_reason(change, policy, hold_disruptive)
+        if reason is None:
+            chosen.append(change)
+        else:
+            waiting[change.address] = reason
+    step_owner = {step.id: c.address for c in plan.changes for step in c.steps}
+    changed = True
+    while changed:  # withhold the dependents of withheld changes, transitively
+        changed = False
+        for change in list(chosen):
+            needs = list(change.requires) + [step_owner.get(d, "") for s in change.steps for d in s.depends_on]
+            culprit = next((a for a in needs if a and a != change.address and (a in waiting or a in blocked)), None)
+            if culprit is not None:
+                state = "is blocked" if culprit in blocked else "is awaiting approval"
+                waiting[change.address] = f"requires {culprit}, which {state}"
+                chosen.remove(change)
+                changed = True
+    ordered = {c.address: i for i, c in enumerate(plan.changes)}
+    return Selection(tuple(chosen), dict(sorted(waiting.items(), key=lambda kv: ordered.get(kv[0], 0))))
+
+
+def exit_code_of(statuses: Sequence[str]) -> int:
+    """Drift's exit code from host statuses: 1 failed/unreachable › 2 drift › 0."""
+    if any(s in (FAILED_STATUS, UNREACHABLE) for s in statuses):
+        return 1
+    return EXIT_DRIFT if any(s == "drift" for s in statuses) else 0
+
+
+# --- the run (I/O) ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DriftOptions:
+    host_names: tuple[str, ...] = ()
+    policy: FixPolicy = FixPolicy()
+    parallelism: int = DEFAULT_PARALLELISM
+    host_timeout_s: float | None = DEFAULT_HOST_TIMEOUT_S
+    shard: Shard | None = None
+    group_by: str = DEFAULT_GROUP_LABEL
+    max_unavailable: MaxUnavailable = MaxUnavailable(1)
+    lock_ttl_s: float = float(DEFAULT_LOCK_TTL_S)
+    run_id: str = field(default_factory=new_run_id)
+
+
+@dataclass
+class DriftResult:
+    report: dict[str, Any]
+    exit_code: int
+    outcomes: list[HostOutcome]
+
+
+@dataclass
+class _HostState:
+    run: HostRun
+    outcome: HostOutcome
+    selection: Selection = Selection()
+    health: HostHealth | None = None
+    seconds: float = 0.0
+    timed_out: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.run.name
+
+
+def run_drift(
+    project: ProjectLike,
+    options: DriftOptions,
+    *,
+    hooks: Hooks | None = None,
+    progress_stream: IO[str] | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> DriftResult:
+    """Read, plan, (fix), verify and report every targeted host of this shard."""
+    started_at, started = now(), time.monotonic()
+    hooks = hooks or Hooks()
+    targets = select_shard(select_hosts(project.inventory, list(options.host_names)), options.shard,
+                           key=lambda h: h.name)
+    states = [_HostState(HostRun(h, resources=list(project.resources.get(h.name, []))), HostOutcome(h.name))
+              for h in targets]
+    fixing = options.policy.mode != "none"
+    collector = locking_collector(LockSettings(options.lock_ttl_s, options.run_id)) if fixing else None
+    try:
+        with FleetProgress(len(states), "reading hosts", progress_stream) as progress:
+            results = run_with_deadlines(
+                states, lambda s: _read(s, hooks, collector), parallelism=options.parallelism,
+                timeout_s=options.host_timeout_s, late=_clean_up_late,
+                on_done=lambda s, r: progress.advance(isinstance(r, TimedOut) or not s.run.reachable))
+        for state, result in zip(states, results, strict=True):
+            if isinstance(result, TimedOut):
+                _mark_timed_out(state, result)
+        if fixing:
+            _fix_all(states, options, hooks, progress_stream)
+    finally:
+        for state in states:
+            if not state.timed_out:
+                _release(state)
+    for state in states:
+        _log_host(state)
+    return _result(states, options, started_at, time.monotonic() - started)
+
+
+def _read(state: _HostState, hooks: Hooks, collector: Any) -> _HostState:
+    begin = time.monotonic()
+    run = state.run
+    plan_one(run, hooks, collector)
+    if run.reachable and run.observed is not None:
+        state.health = host_health(run.resources, run.observed)
+    else:
+        state.health = unavailable_health(run.name, describe_error(run.error) if run.error else "not read")
+        state.outcome.unreachable = not isinstance(run.error, LockHeld)  # a held lock: failed, not unreachable
+    state.seconds += time.monotonic() - begin
+    return state
+
+
+def _mark_timed_out(state: _HostState, timed_out: TimedOut) -> None:
+    state.timed_out = True
+    error = HostTimeout(f"{timed_out.describe()} while reading the host")
+    state.run.error = error
+    state.run.plan = unreachable_plan(state.run.inv_host, error)
+    state.run.observed = None
+    state.outcome = HostOutcome(state.name, unreachable=True)
+    state.health = unavailable_health(state.name, describe_error(error))
+    state.seconds += timed_out.seconds
+    log.warning("host.timed_out", host=state.name, seconds=timed_out.seconds)
+
+
+def _clean_up_late(state: _HostState, _result: Any) -> None:
+    """An abandoned host's worker came back: free its lock and session (in its own thread)."""
+    _release(state)
+
+
+def _release(state: _HostState) -> None:
+    lock = state.run.extras.get("lock")
+    if lock is not None and lock.held:
+        lock.release()
+    close_session(state.run)
+
+
+def _fix_all(states: list[_HostState], options: DriftOptions, hooks: Hooks, stream: IO[str] | None) -> None:
+    ready = [s for s in states if s.run.reachable and s.run.plan is not None and not s.run.plan.errors]
+    for state in ready:
+        assert state.run.plan is not None
+        state.selection = select_changes(state.run.plan, options.policy)
+        state.outcome.awaiting_approval = list(state.selection.waiting)
+    direct = [s for s in ready if s.selection.changes and not s.selection.disruptive]
+    rolling = [s for s in ready if s.selection.disruptive]
+    with FleetProgress(len(direct) + len(rolling), "fixing hosts", stream) as progress:
+        _fix_batch(direct, options, hooks, progress)
+        groups = group_hosts(((s.name, dict(s.run.inv_host.labels)) for s in rolling), options.group_by)
+        by_name = {s.name: s for s in rolling}
+        group_states = [[by_name[n] for n in names] for names in groups.values()]
+        group_keys = list(groups)
+        run_with_deadlines(
+            list(range(len(group_states))),
+            lambda i: _roll_group(group_keys[i], group_states[i], options, hooks, progress),
+            parallelism=options.parallelism, timeout_s=None)
+
+
+def _fix_batch(states: list[_HostState], options: DriftOptions, hooks: Hooks, progress: FleetProgress) -> None:
+    results = run_with_deadlines(
+        states, lambda s: _fix_host(s, hooks), parallelism=options.parallelism,
+        timeout_s=options.host_timeout_s, late=_clean_up_late,
+        on_done=lambda s, r: progress.advance(isinstance(r, TimedOut) or s.outcome.failed))
+    for state, result in zip(states, results, strict=True):
+        if isinstance(result, TimedOut):
+            state.timed_out = True
+            state.seconds += result.seconds
+            state.outcome.errors.append(f"{state.name}: {result.describe()} while applying; the outcome is "
+                                        "unknown until the next run reads the host")
+            log.warning("host.timed_out", host=state.name, seconds=result.seconds, phase="fix")
+
+
+def _roll_group(key: str, states: list[_HostState], options: DriftOptions, hooks: Hooks,
+                progress: FleetProgress) -> None:
+    """Waves of at most --max-unavailable hosts; stop at the first failing wave."""
+    label = f"{options.group_by}={key}" if key else f"hosts without label '{options.group_by}'"
+    limit = options.max_unavailable.limit(len(states))
+    waves = plan_waves([s.name for s in states], limit)
+    by_name = {s.name: s for s in states}
+    for number, wave in enumerate(waves):
+        batch = [by_name[n] for n in wave]
+        _fix_batch(batch, options, hooks, progress)
+        failed = [s.name for s in batch if s.outcome.failed or s.timed_out]
+        if not failed:
+            continue
+        rest = [by_name[n] for w in waves[number + 1:] for n in w]
+        reason = (f"rolling apply of group {label} stopped after {', '.join(failed)} failed "
+                  f"(--max-unavailable {options.max_unavailable}); fix that host, then run again")
+        log.warning("group.stopped", group=label, failed=failed, remaining=[s.name for s in rest])
+        for state in rest:
+            assert state.run.plan is not None
+            state.selection = select_changes(state.run.plan, options.policy, hold_disruptive=reason)
+            state.outcome.awaiting_approval = list(state.selection.waiting)
+        _fix_batch([s for s in rest if s.selection.changes], options, hooks, progress)
+        for state in rest:
+            if not state.selection.changes:
+                progress.advance(False)
+        return
+
+
+def _fix_host(state: _HostState, hooks: Hooks) -> _HostState:
+    begin = time.monotonic()
+    run, selection = state.run, state.selection
+    assert run.session is not None and run.plan is not None
+    chosen = {c.address for c in selection.changes}
+    plan = dataclasses.replace(run.plan, changes=tuple(c for c in run.plan.changes if c.address in chosen))
+    lock = run.extras.get("lock")
+    try:
+        result = execute_host(run.session, plan)
+        state.outcome.results = result.changes
+        if result.touched:
+            _verify(state, result, lock, hooks)
+    except EngineError as exc:
+        state.outcome.errors.append(f"{run.name}: fix stopped: {describe_error(exc)}")
+    finally:
+        if lock is not None and lock.held:
+            lock.release()
+    state.seconds += time.monotonic() - begin
+    return state
+
+
+def _verify(state: _HostState, result: HostApplyResult, lock: Any, hooks: Hooks) -> None:
+    run = state.run
+    assert run.session is not None and run.plan is not None
+    try:
+        observed = collect_and_release(run.session, run.name, lock)
+        verification = verify_observed(run.inv_host, run.resources, observed, hooks.plan)
+        state.health = host_health(run.resources, observed)
+    except EngineError as exc:
+        verification = Verification(run.name, error=describe_error(exc))
+    # Only what this run set out to do is verified: withheld and blocked changes stay pending.
+    left_alone = set(state.selection.waiting) | {c.address for c in run.plan.pending if c.action == BLOCKED}
+    verification = dataclasses.replace(
+        verification, remaining=tuple(c for c in verification.remaining if c.address not in left_alone))
+    state.outcome.errors += reconcile(result, verification)
+    state.outcome.verified = verification.in_sync
+
+
+def run_status(
+    project: ProjectLike,
+    host_names: Sequence[str] = (),
+    *,
+    parallelism: int = DEFAULT_PARALLELISM,
+    host_timeout_s: float | None = DEFAULT_HOST_TIMEOUT_S,
+    hooks: Hooks | None = None,
+    progress_stream: IO[str] | None = None,
+) -> list[HostHealth]:
+    """Read every targeted host (no lock: read-only) and judge its effective state."""
+    hooks = hooks or Hooks()
+    states = [_HostState(HostRun(h, resources=list(project.resources.get(h.name, []))), HostOutcome(h.name))
+              for h in select_hosts(project.inventory, list(host_names))]
+    try:
+        with FleetProgress(len(states), "reading hosts", progress_stream) as progress:
+            results = run_with_deadlines(
+                states, lambda s: _read(s, hooks, None), parallelism=parallelism, timeout_s=host_timeout_s,
+                late=_clean_up_late,
+                on_done=lambda s, r: progress.advance(isinstance(r, TimedOut) or not s.run.reachable))
+        for state, result in zip(states, results, strict=True):
+            if isinstance(result, TimedOut):
+                _mark_timed_out(state, result)
+    finally:
+        for state in states:
+            if not state.timed_out:
+                _release(state)
+    return [s.health or unavailable_health(s.name, "not read") for s in states]
+
+
+# --- the report -------------------------------------------------------------------------
+
+
+def _log_host(state: _HostState) -> None:
+    plan = state.run.plan
+    pending = len(plan.pending) if plan is not None else 0
+    log.info("drift.host_done", host=state.name, changes=pending, fixed=len(state.outcome.fixed),
+             awaiting_approval=len(state.outcome.awaiting_approval), errors=len(state.outcome.errors),
+             unreachable=state.outcome.unreachable, seconds=round(state.seconds, 3))
+
+
+def _result(states: list[_HostState], options: DriftOptions, started_at: datetime, seconds: float) -> DriftResult:
+    plans = [s.run.plan for s in states if s.run.plan is not None]
+    outcomes = [s.outcome for s in states]
+    doc = build_report(Plan(hosts=tuple(plans)), outcomes)
+    by_name = {s.name: s for s in states}
+    for host in doc["hosts"]:
+        state = by_name[host["name"]]
+        host["awaiting_approval_reasons"] = dict(state.selection.waiting)
+        host["health"] = (state.health or unavailable_health(state.name, "not read")).to_json()
+        host["duration_seconds"] = round(state.seconds, 3)
+    doc["drift"] = {
+        "fix": options.policy.mode,
+        "allow_disruptive": options.policy.allow_disruptive,
+        "allow_management_path": options.policy.allow_management_path,
+        "shard": str(options.shard) if options.shard else None,
+        "group_by": options.group_by,
+        "max_unavailable": str(options.max_unavailable),
+        "run_id": options.run_id,
+    }
+    doc["started_at"] = started_at.isoformat().replace("+00:00", "Z")
+    doc["duration_seconds"] = round(seconds, 3)
+    code = exit_code_of([h["status"] for h in doc["hosts"]])
+    return DriftResult(doc, code, outcomes)
