@@ -308,8 +308,9 @@ def apply_runs(
 
 
 def apply_one(run: HostRun, hooks: Hooks) -> Any:
+    """Run one host's plan, re-read it (with the last wave when possible), verify, unlock."""
     from engine.apply.executor import execute_host
-    from engine.apply.lock import collect_and_release
+    from engine.apply.lock import collect_and_release, parse_tail, verify_tail
     from engine.apply.report import HostOutcome
     from engine.apply.verify import Verification, reconcile, verify_observed
 
@@ -318,15 +319,21 @@ def apply_one(run: HostRun, hooks: Hooks) -> Any:
     if not run.reachable or run.session is None or plan is None:
         outcome.unreachable = True
         return outcome
+    session = run.session
     lock = run.extras.get("lock")
+    snapshot = callable(getattr(session, "observed", None))
     try:
-        result = execute_host(run.session, plan, recheck=lambda: _recheck(run, hooks))
+        result = execute_host(session, plan, recheck=lambda: _recheck(run, hooks),
+                              tail=None if snapshot else verify_tail(lock))
         outcome.results = result.changes
         run.extras["apply_result"] = result
         if not result.touched:
             return outcome
         try:
-            observed = collect_and_release(run.session, run.name, lock)
+            if result.tail_outputs is not None:
+                observed = parse_tail(session, run.name, result.tail_outputs, lock)
+            else:
+                observed = collect_and_release(session, run.name, lock)
             verification = verify_observed(run.inv_host, run.resources, observed, hooks.plan)
         except EngineError as exc:
             verification = Verification(run.name, error=describe_error(exc))

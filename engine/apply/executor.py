@@ -65,6 +65,7 @@ class HostApplyResult:
     changes: list[ChangeResult] = field(default_factory=list)
     round_trips: int = 0
     statements: int = 0
+    tail_outputs: list[list[Any]] | None = None  # the caller's reads, sent with the last wave
 
     @property
     def touched(self) -> bool:
@@ -234,12 +235,12 @@ class _HostRun:
             log.info("change.failed", host=self.host, address=entry.change.address, error=message)
 
     # --- running ---
-    def run(self) -> HostApplyResult:
+    def run(self, tail: list[Pipeline]) -> HostApplyResult:
         while True:
             self._changed = False
             wave = self.next_wave()
             if wave:
-                self.run_wave(wave)
+                self.run_wave(wave, tail if tail and self._is_last(wave) else [])
             elif not self._changed:
                 break
         for entry in self.entries.values():  # only a cycle in the plan leaves changes pending
@@ -247,7 +248,19 @@ class _HostRun:
                 self._fail(entry, f"{entry.change.address}: not run: its prerequisites never completed")
         return self.result
 
-    def run_wave(self, wave: list[tuple[_Entry, Step]]) -> None:
+    def _is_last(self, wave: list[tuple[_Entry, Step]]) -> bool:
+        """Does ``wave`` hold every step still to run (so reads may ride along with it)?"""
+        in_wave = {step.id for _, step in wave}
+        return all(
+            step.id in in_wave or step.id in self.outputs
+            for entry in self.entries.values()
+            if entry.result.status == _PENDING
+            for step in entry.change.steps
+        )
+
+    def run_wave(self, wave: list[tuple[_Entry, Step]], tail: list[Pipeline] | None = None) -> None:
+        """Send ``wave`` (and after it the caller's read-only ``tail``) in one round trip."""
+        tail = tail or []
         sendable: list[tuple[_Entry, Step, Pipeline]] = []
         for entry, step in wave:
             if entry.result.status != _PENDING:
@@ -263,9 +276,9 @@ class _HostRun:
         self.result.statements += len(sendable)
         log.debug("wave.sending", host=self.host, steps=[s.id for _, s, _ in sendable])
         try:
-            outputs = self.session.run([p for _, _, p in sendable])
+            outputs = self.session.run([p for _, _, p in sendable] + tail)
         except RemoteCommandError as exc:
-            self._wave_failed(sendable, exc)
+            self._wave_failed(sendable, exc, tail)
             return
         except TransportError as exc:
             for entry, step, _ in sendable:
@@ -273,8 +286,10 @@ class _HostRun:
                                   f"{step.pipeline.commands[-1].name} on {self.host}: {exc.message}",
                            uncertain=True)
             return
-        for (entry, step, _), produced in zip(sendable, outputs, strict=True):
+        for (entry, step, _), produced in zip(sendable, outputs[:len(sendable)], strict=True):
             self._step_done(entry, step, produced)
+        if tail:
+            self.result.tail_outputs = outputs[len(sendable):]
 
     def _step_done(self, entry: _Entry, step: Step, produced: list[Any] | None) -> None:
         self.outputs[step.id] = produced
@@ -283,15 +298,21 @@ class _HostRun:
         if entry.next_step >= len(entry.change.steps) and entry.result.status == _PENDING:
             self._finish(entry)
 
-    def _wave_failed(self, sent: list[tuple[_Entry, Step, Pipeline]], exc: RemoteCommandError) -> None:
+    def _wave_failed(
+        self, sent: list[tuple[_Entry, Step, Pipeline]], exc: RemoteCommandError, tail: list[Pipeline]
+    ) -> None:
         index = failing_index([s for _, s, _ in sent], exc.cmdlet)
-        entry, step, _ = sent[index]
+        if index is None and tail:  # the steps ran; the reads riding along failed (the caller reads again)
+            for entry, step, _ in sent:
+                self._step_done(entry, step, None)
+            return
+        entry, step, _ = sent[index or 0]
         self._fail(entry, failure_message(entry.change, step, exc))
-        for before_entry, before_step, _ in sent[:index]:
+        for before_entry, before_step, _ in sent[:index or 0]:
             if before_entry is not entry:
                 self._step_done(before_entry, before_step, None)  # ran; its output is lost
         unsure: list[tuple[_Entry, Step]] = []
-        for after_entry, after_step, _ in sent[index + 1:]:
+        for after_entry, after_step, _ in sent[(index or 0) + 1:]:
             if after_entry is entry or after_entry.result.status != _PENDING:
                 continue
             if not repeatable(after_step) and not any(e is after_entry for e, _ in unsure):
@@ -333,13 +354,13 @@ def same_commands(fresh: tuple[Step, ...], planned: tuple[Step, ...]) -> bool:
     return shape(fresh) == shape(planned)
 
 
-def failing_index(steps: list[Step], cmdlet: str) -> int:
+def failing_index(steps: list[Step], cmdlet: str) -> int | None:
     """The first step whose pipeline runs ``cmdlet`` (the only hint a host's error gives)."""
     key = cmdlet.casefold()
     for index, step in enumerate(steps):
         if any(c.name.casefold() == key for c in step.pipeline.commands):
             return index
-    return 0
+    return None
 
 
 def failure_message(change: Change, step: Step, exc: RemoteCommandError) -> str:
@@ -351,6 +372,15 @@ def _verb(status: str) -> str:
     return {FAILED: "failed", SKIPPED: "was skipped", BLOCKED: "is blocked"}.get(status, status)
 
 
-def execute_host(session: HostSession, plan: HostPlan, recheck: Recheck | None = None) -> HostApplyResult:
-    """Run the plan's steps for one host (see module docstring); never raises for a step's failure."""
-    return _HostRun(session, plan, recheck).run()
+def execute_host(
+    session: HostSession,
+    plan: HostPlan,
+    recheck: Recheck | None = None,
+    tail: list[Pipeline] | None = None,
+) -> HostApplyResult:
+    """Run the plan's steps for one host (see module docstring); never raises for a step's failure.
+
+    ``tail``: read-only statements to send with the last wave (apply's verification read),
+    saving a round trip; their outputs land in ``result.tail_outputs`` (None if not sent).
+    """
+    return _HostRun(session, plan, recheck).run(list(tail or []))

@@ -205,7 +205,12 @@ class HostLock:
             self.session.run([release_statement()])
             self.held = False
             log.info("lock.released", host=self.host)
-        except (RemoteCommandError, TransportError) as exc:
+        except RemoteCommandError as exc:
+            if exc.category == "ObjectNotFound":  # already gone (a round trip that released it failed later)
+                self.held = False
+                return
+            log.warning("lock.release_failed", host=self.host, error=str(exc), lock=LOCK_PATH)
+        except TransportError as exc:
             log.warning("lock.release_failed", host=self.host, error=str(exc), lock=LOCK_PATH)
 
     def _try_take(self) -> RemoteCommandError | None:
@@ -264,20 +269,37 @@ def collect_locked(session: HostSession, host: str, lock: HostLock) -> ObservedH
     return parse_observed(host, raw, str(getattr(session, "connection_address", "") or ""))
 
 
-def collect_and_release(session: HostSession, host: str, lock: HostLock | None) -> ObservedHost:
-    """Re-read the host's state and release ``lock`` in the same round trip."""
-    from engine.observe.collect import COLLECTION, collect_observed
+def verify_tail(lock: HostLock | None) -> list[Pipeline]:
+    """The statements that re-read the host and release ``lock`` (they may ride with the last wave)."""
+    from engine.observe.collect import COLLECTION
+
+    reads = [pipeline for _, pipeline in COLLECTION]
+    return reads + [release_statement()] if lock is not None and lock.held else reads
+
+
+def parse_tail(session: HostSession, host: str, outputs: list[list[Any]], lock: HostLock | None) -> ObservedHost:
+    """The observed state from ``verify_tail``'s outputs (and the lock as released)."""
+    from engine.observe.collect import COLLECTION
     from engine.observe.parse import parse_observed
 
-    if lock is None or not lock.held or callable(getattr(session, "observed", None)):
+    if lock is not None and lock.held and len(outputs) == len(COLLECTION) + 1:
+        lock.held = False
+        log.info("lock.released", host=host)
+    raw = {key: out for (key, _), out in zip(COLLECTION, outputs[: len(COLLECTION)], strict=True)}
+    return parse_observed(host, raw, str(getattr(session, "connection_address", "") or ""))
+
+
+def collect_and_release(session: HostSession, host: str, lock: HostLock | None) -> ObservedHost:
+    """Re-read the host's state and release ``lock`` in the same round trip."""
+    from engine.observe.collect import collect_observed
+
+    if callable(getattr(session, "observed", None)):
         return collect_observed(session, host)
     try:
-        outputs = session.run([*(pipeline for _, pipeline in COLLECTION), release_statement()])
+        outputs = session.run(verify_tail(lock))
     except RemoteCommandError:
         observed = collect_observed(session, host)  # the release failed, not the read: read alone
-        lock.release()
+        if lock is not None:
+            lock.release()
         return observed
-    lock.held = False
-    log.info("lock.released", host=host)
-    raw = {key: out for (key, _), out in zip(COLLECTION, outputs[:-1], strict=True)}
-    return parse_observed(host, raw, str(getattr(session, "connection_address", "") or ""))
+    return parse_tail(session, host, outputs, lock)

@@ -12,6 +12,7 @@ from typing import Any
 
 import structlog
 
+from engine.errors import RemoteCommandError
 from engine.observe.model import ObservedHost
 from engine.observe.parse import parse_observed
 from engine.transport.command import Cmdlet, Pipeline
@@ -188,10 +189,32 @@ def collection_statements() -> list[Pipeline]:
     return [pipeline for _, pipeline in COLLECTION]
 
 
+# HNV v1 (NetWNV module) may be absent on a host; its records are then simply empty.
+OPTIONAL_KEYS = ("provider_addresses", "lookup_records", "customer_routes")
+
+
 def collect_raw(session: HostSession) -> dict[str, list[Any]]:
     """Run the whole collection in one ``run`` call; output keyed by statement."""
-    outputs = session.run(collection_statements())
+    try:
+        outputs = session.run(collection_statements())
+    except RemoteCommandError as exc:
+        if not _optional_command_missing(exc):
+            raise
+        log.warning("host.hnv_unavailable", host=session.host, reason=exc.message)
+        required = [(key, pipeline) for key, pipeline in COLLECTION if key not in OPTIONAL_KEYS]
+        outputs_required = session.run([pipeline for _, pipeline in required])
+        raw = {key: out for (key, _), out in zip(required, outputs_required, strict=True)}
+        return {key: raw.get(key, []) for key, _ in COLLECTION}
     return {key: out for (key, _), out in zip(COLLECTION, outputs, strict=True)}
+
+
+def _optional_command_missing(exc: RemoteCommandError) -> bool:
+    """The host lacks one of the optional (HNV) cmdlets — nothing else is wrong."""
+    if exc.error_id != "CommandNotFoundException":
+        return False
+    optional = {c.name.casefold() for key, p in COLLECTION if key in OPTIONAL_KEYS for c in p.commands[:1]}
+    text = f"{exc.cmdlet} {exc.message} {exc.target}".casefold()
+    return any(name in text for name in optional)
 
 
 def collect_observed(session: HostSession, host_name: str) -> ObservedHost:

@@ -276,6 +276,8 @@ def parse_adapters(
     _, ip_by_alias = _ip_index(ips)
     out: list[Adapter] = []
     for o in adapters:
+        if has_type(o, "VMExternalNetworkAdapter"):
+            continue  # a switch's external port, not a vNIC
         p = props(o)
         adapter_id = as_str(get(p, "Id"))
         host_vnic = _is_host_vnic(o, p)

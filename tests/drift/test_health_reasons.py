@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from engine.health import host_health
+from engine.model.resources import UNSET
 from engine.observe.model import HostFacts
 
 from .builders import adapter, declared_adapter, declared_switch, nic, observed, switch
@@ -69,7 +68,7 @@ def test_every_reason_is_listed_not_only_the_first():
 def test_adapters_without_a_declared_weight_are_not_judged():
     host = observed(adapters=[adapter(**VF_LESS)])
     assert host_health([declared_adapter(0)], host).adapters == ()
-    assert host_health([dataclasses.replace(declared_adapter(), iov_weight=declared_adapter(0).switch)], host).adapters == ()
+    assert host_health([declared_adapter(UNSET)], host).adapters == ()  # omitted: unmanaged
 
 
 def test_one_usable_team_member_is_enough():

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from test_parse_host import raw_host
 
+from engine.errors import RemoteCommandError
 from engine.observe.collect import COLLECTION, collect_observed, collection_statements
 from engine.transport.command import Pipeline
 
@@ -66,3 +68,42 @@ def test_nested_settings_are_expanded_with_the_adapter_id_to_join_on() -> None:
 def test_statement_keys_are_unique() -> None:
     keys = [k for k, _ in COLLECTION]
     assert len(keys) == len(set(keys))
+
+
+class NoHnvSession(RecordingSession):
+    """A host without the NetWNV module: any statement list naming its cmdlets fails to start."""
+
+    def run(self, statements: list[Pipeline]) -> list[list[Any]]:
+        self.runs.append(statements)
+        names = {c.name for p in statements for c in p.commands}
+        if "Get-NetVirtualizationProviderAddress" in names:
+            raise RemoteCommandError(
+                "lab1",
+                "",
+                "CommandNotFoundException",
+                "ObjectNotFound",
+                "The term 'Get-NetVirtualizationProviderAddress' is not recognized as the name of a cmdlet, "
+                "function, script file, or operable program.",
+            )
+        raw = raw_host()
+        keys = [k for k, p in COLLECTION if p in statements]
+        return [raw.get(k, []) for k in keys]
+
+
+def test_host_without_hnv_module_is_collected_without_hnv_records() -> None:
+    session = NoHnvSession()
+    observed = collect_observed(session, "lab1")
+    assert len(session.runs) == 2
+    assert observed.provider_addresses == () and observed.customer_routes == ()
+    assert observed.switches_named("sw-compute")  # everything else is there
+
+
+def test_other_missing_cmdlets_still_fail() -> None:
+    class Broken(RecordingSession):
+        def run(self, statements: list[Pipeline]) -> list[list[Any]]:
+            raise RemoteCommandError(
+                "lab1", "", "CommandNotFoundException", "ObjectNotFound", "The term 'Get-VMSwitch'"
+            )
+
+    with pytest.raises(RemoteCommandError):
+        collect_observed(Broken(), "lab1")

@@ -364,3 +364,8 @@ def test_output_is_deterministic_whatever_the_host_order() -> None:
     raw = raw_host()
     reversed_raw = {k: list(reversed(v)) for k, v in raw.items()}
     assert parse_observed("lab1", raw).to_json() == parse_observed("lab1", reversed_raw).to_json()
+
+
+def test_external_switch_ports_are_not_vnics() -> None:
+    port = obj(f"{HV}.VMExternalNetworkAdapter", Id="Microsoft:ext", Name="sw-compute", IsManagementOs=True)
+    assert parse_adapters([port, _adapter()], [], [], []) == parse_adapters([_adapter()], [], [], [])

@@ -63,3 +63,19 @@ def test_missing_required_and_unknown_fields_are_all_reported() -> None:
 def test_unreadable_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ManifestError, match="cannot read snapshot"):
         read_snapshot(tmp_path / "missing.json")
+
+
+def test_schema_is_valid_draft_2020_12_and_covers_every_model_field() -> None:
+    import dataclasses
+
+    import jsonschema
+
+    from engine.observe import model
+    from engine.observe.snapshot import snapshot_schema
+
+    schema = snapshot_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert set(schema["properties"]) == {f.name for f in dataclasses.fields(model.ObservedHost)}
+    for cls in (model.Switch, model.Adapter, model.NetAdapter, model.Vlan):
+        assert set(schema["$defs"][cls.__name__]["properties"]) == {f.name for f in dataclasses.fields(cls)}

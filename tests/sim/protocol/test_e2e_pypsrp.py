@@ -333,3 +333,13 @@ def test_ipv6_loopback_url_has_brackets(fake_host: FakeHost) -> None:
             )
         ) as pool:
             assert len(run(pool, ("Get-Thing", {"Count": 1})).output) == 1
+
+
+def test_int_too_big_for_i32_is_a_fault_and_the_pool_survives(basic_server: SimServer) -> None:
+    with RunspacePool(client(basic_server)) as pool:
+        ps = PowerShell(pool)
+        ps.add_cmdlet("Echo-Params").add_parameter("Big", 2**40)  # pypsrp sends a plain int as I32
+        with pytest.raises(WSManFaultError) as caught:
+            ps.invoke()
+        assert "between -2147483648 and 2147483647" in str(caught.value)
+        assert len(run(pool, ("Get-Thing", {"Count": 1})).output) == 1
