@@ -247,7 +247,7 @@ def _read(state: _HostState, hooks: Hooks, collector: Any) -> _HostState:
 
 def _mark_timed_out(state: _HostState, timed_out: TimedOut) -> None:
     state.timed_out = True
-    error = HostTimeout(f"{timed_out.describe()} while reading the host")
+    error = HostTimeout(state.name, f"{timed_out.describe()} while reading the host")
     state.run.error = error
     state.run.plan = unreachable_plan(state.run.inv_host, error)
     state.run.observed = None

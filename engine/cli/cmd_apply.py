@@ -199,16 +199,15 @@ def _converge(orch: Orchestration, consent: Consent, report_file: str | None, co
 def _print_outcome(outcome: HostOutcome) -> bool:
     """Each change's result on stderr; True when the host did not converge."""
     if outcome.unreachable:
-        err(f"{outcome.host}: unreachable: not applied")
+        err(f"{outcome.host}: unreachable: nothing applied")
         return True
     bad = False
     for result in outcome.results:
-        mark = {APPLIED: "✓", BLOCKED: "!"}.get(result.status, "✗")
-        line = f"  {mark} {result.address}: {result.status}"
+        line = f"  {result.status:<10} {result.address}"
         if result.message and result.status != APPLIED:
             line += f": {result.message}"
         err(line)
         bad = bad or result.status != APPLIED
     for line in outcome.errors:
-        err(f"  ✗ {line}")
+        err(f"  {'error':<10} {line}")
     return bad or bool(outcome.errors)

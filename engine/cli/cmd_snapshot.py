@@ -44,6 +44,10 @@ def find_host(inventory: Inventory, name: str) -> InventoryHost:
     if host is None:
         names = ", ".join(h.name for h in inventory.hosts) or "none"
         raise ManifestError(
-            [Diagnostic(summary=f"no host {name!r} in the inventory (hosts: {names})", position=inventory.source)]
+            [
+                Diagnostic(
+                    summary=f"no host {name!r} in the inventory (hosts: {names})", position=inventory.source
+                )
+            ]
         )
     return host

@@ -101,7 +101,13 @@ def _with_requires(
         return change
     related: set[str] = set()
     if graph is not None and change.address in graph:
-        related.update(graph.successors(change.address) if res.ensure == "absent" else graph.predecessors(change.address))
+        if res.ensure == "absent":  # deletes reversed: what still uses this object goes first
+            related.update(graph.successors(change.address))
+        elif change.action in ("create", "replace"):  # needs everything it builds on settled
+            related.update(graph.predecessors(change.address))
+        else:  # an in-place update needs only objects that are (re)created first
+            related.update(p for p in graph.predecessors(change.address)
+                           if p in changes and changes[p].action in ("create", "replace"))
     if isinstance(res, VMNetworkAdapter | HostVNic):
         # An adapter still on a switch that is being replaced waits for the replacement.
         vm = res.vm if isinstance(res, VMNetworkAdapter) else ""

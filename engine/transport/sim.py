@@ -28,6 +28,7 @@ class SimSession(PsrpSession):
         self._sim_settings = settings
         self.server: Any = None
         self.sim_host: Any = None
+        self._baseline = 0
         loopback = dataclasses.replace(
             settings,
             transport="psrp",
@@ -59,19 +60,26 @@ class SimSession(PsrpSession):
                     ]
                 )
             self.sim_host = SimulatedHost.from_fixture(self._sim_settings.fixture, self._sim_settings.state)
+            # The state file keeps counters across runs: count this session's requests only.
+            self._baseline = self._served()
             self.server = start_simulator(
                 self.sim_host, port=0, auth="basic", username=SIM_USER, password=self._sim_password
             )
             self.settings = dataclasses.replace(self.settings, port=int(self.server.port))
         return self._sim_password
 
-    @property
-    def requests_made(self) -> int | None:
-        """HTTP requests the simulator served (its own counters: exact)."""
+    def _served(self) -> int:
         counters = getattr(self.sim_host, "counters", None)
         if not isinstance(counters, dict):
-            return super().requests_made
+            return 0
         return sum(int(n) for n in (counters.get("requests") or {}).values())
+
+    @property
+    def requests_made(self) -> int | None:
+        """HTTP requests the simulator served during this session (its own counters: exact)."""
+        if self.sim_host is None:
+            return 0
+        return self._served() - self._baseline
 
     def close(self) -> None:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import threading
 from dataclasses import dataclass, field
 
@@ -79,3 +80,30 @@ def test_for_each_host_bounds_parallelism_and_keeps_input_order():
 
     assert for_each_host(list(range(8)), work, parallelism=2) == [n * 10 for n in range(8)]
     assert peak == 2
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _quiet_hooks() -> Hooks:
+    return Hooks(
+        open_session=lambda host: FakeSession(host=host.name),  # type: ignore[arg-type,return-value]
+        collect=lambda session, name: f"observed {name}",  # type: ignore[arg-type,return-value]
+        plan=lambda inv, res, obs: HostPlan(inv.name, inv.connection.to_json()),
+    )
+
+
+def test_progress_is_shown_on_a_terminal_when_many_hosts_are_planned():
+    terminal = _Terminal()
+    with plan_targets(Project(), hooks=_quiet_hooks(), progress_stream=terminal):
+        pass
+    assert "planning hosts" in terminal.getvalue()
+
+
+def test_no_progress_when_not_a_terminal():
+    stream = io.StringIO()
+    with plan_targets(Project(), hooks=_quiet_hooks(), progress_stream=stream):
+        pass
+    assert stream.getvalue() == ""

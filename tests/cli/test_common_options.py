@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import click
 import pytest
+import structlog
 from click.testing import CliRunner
 
 from engine.cli.common import CommonOptions, common_options, problem_summary
@@ -54,10 +56,6 @@ def test_problem_summary_counts_errors_warnings_and_files() -> None:
 
 
 def test_running_a_command_in_process_leaves_the_callers_logging_alone() -> None:
-    import logging
-
-    import structlog
-
     before = structlog.get_config()
     level = logging.getLogger().level
     handlers = list(logging.getLogger().handlers)

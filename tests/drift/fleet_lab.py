@@ -104,3 +104,12 @@ def cmdlets_since(root: Path, host: str, start: int) -> list[str]:
 
 def cmdlet_count(root: Path, host: str) -> int:
     return len(cmdlets_since(root, host, 0))
+
+
+def mutating_since(root: Path, host: str, start: int) -> list[str]:
+    """Mutating cmdlets the simulated host ran after log entry ``start`` (by the simulator's own rules)."""
+    from engine.sim.host import SimulatedHost
+
+    sim = SimulatedHost.from_state(state_path(root, host))
+    mutating = {id(e) for e in sim.mutating_cmdlets()}
+    return [e["cmdlet"] for e in sim.counters["cmdlets"][start:] if id(e) in mutating]

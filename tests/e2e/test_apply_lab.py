@@ -57,3 +57,20 @@ def test_plan_of_an_unknown_host_is_an_error(lab):
     assert result.exit_code == 1
     assert "unknown host 'nope'" in result.stderr
     assert result.stdout == ""
+
+
+def test_an_unreachable_host_fails_the_plan_but_the_others_are_planned(lab, monkeypatch):
+    monkeypatch.setenv("HVNET_TEST_PASSWORD", "not-used")
+    inventory = lab / "inventory.yaml"
+    inventory.write_text(inventory.read_text() + (
+        "    - name: dead1\n"
+        "      connection: {transport: psrp, server: 127.0.0.1, port: 9, ssl: false, auth: ntlm,\n"
+        "                   username: x, passwordEnv: HVNET_TEST_PASSWORD, connectionTimeout: 2}\n"
+    ), encoding="utf-8")
+    result = hvnet("plan", str(lab), "--format", "json")
+    assert result.exit_code == 1
+    hosts = {h["name"]: h for h in json.loads(result.stdout)["hosts"]}
+    assert hosts["lab1"]["changes"] and hosts["lab1"]["errors"] == []
+    assert "could not plan the host" in hosts["dead1"]["errors"][0]["message"]
+    assert "error: dead1: could not plan the host" in result.stderr
+    assert "not-used" not in result.stdout + result.stderr

@@ -110,8 +110,21 @@ def test_sim_transport_open_collect_close_costs_at_most_8_requests() -> None:
     _assert_lab1(observed)
     requests = session.sim_host.counters["requests"]  # type: ignore[attr-defined]
     assert sum(requests.values()) <= 8, requests
+    assert session.requests_made == sum(requests.values())
     assert requests.get("Command") == 1  # the whole state in ONE invocation
     assert requests.get("Delete") == 1  # the pool was closed
+
+
+def test_sim_state_persists_and_request_counts_are_per_session(tmp_path: Path) -> None:
+    settings = ConnectionSettings(transport="sim", fixture=str(FIXTURE), state=str(tmp_path / "lab1.json"))
+    counts = []
+    for _ in range(2):
+        session = open_session(InventoryHost("lab1", connection=settings))
+        with session:
+            collect_observed(session, "lab1")
+            counts.append(session.requests_made)
+    assert (tmp_path / "lab1.json").exists()
+    assert counts[0] == counts[1] and 0 < counts[0] <= 8
 
 
 def test_only_the_collection_cmdlets_reach_the_host(sim_host: SimulatedHost) -> None:
