@@ -86,6 +86,8 @@ def apply_command(
         try:
             print_plan(orch.plan, "text")
             report_host_errors(orch.plan)
+            if not _has_work(orch.plan):
+                return _nothing_to_do(orch.plan, consent, report_file)
             if not _approved(orch.plan, consent, auto_approve, report_file):
                 return EXIT_ERROR
             return _converge(orch, consent, report_file, common)
@@ -93,12 +95,25 @@ def apply_command(
             release_locks(orch)
 
 
+def _nothing_to_do(plan: Plan, consent: Consent, report_file: str | None) -> int:
+    """No step to run: in sync (exit 0), or only blocked changes / plan errors left (exit 1)."""
+    _report_unapplied(plan, consent, report_file)
+    blocked = [c for h in plan.hosts for c in h.pending if c.action == BLOCKED]
+    if blocked:
+        err(f"Nothing can be applied: {plural(len(blocked), 'blocked change')} "
+            "(each needs its VM off; hvnet never stops a VM):")
+        for change in blocked:
+            err(f"  {change.address}: {change.reason}")
+        return EXIT_ERROR
+    if plan.has_errors:
+        err("No changes to apply, but the plan has errors (above).")
+        return EXIT_ERROR
+    err("No changes. The hosts match the manifests.")
+    return EXIT_OK
+
+
 def _approved(plan: Plan, consent: Consent, auto_approve: bool, report_file: str | None) -> bool:
     """Consent checks and the question; False (after saying why) when the run must stop."""
-    if not _has_work(plan):
-        err("No changes. The hosts match the manifests." if not plan.has_errors else "No changes to apply.")
-        _report_unapplied(plan, consent, report_file)
-        return not plan.has_errors
     try:
         check_consent(plan, consent)
         if not auto_approve and not ask_yes_no(

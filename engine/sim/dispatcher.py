@@ -178,9 +178,11 @@ def _invoke(
     result: InvocationResult,
 ) -> list[Any]:
     injected = host.before_cmdlet(spec.name, params)
-    if injected is not None:
-        raise CmdletError(_with_activity(injected, spec.name))
     ctx = _Context(result, client_address, spec.name)
+    if injected is not None:
+        # CONTRACT §4: an injected failure is a non-terminating error; the cmdlet does nothing.
+        ctx.write_error(_with_activity(injected, spec.name))
+        return []
     try:
         return list(spec.handler(ctx, params, pipeline_input))
     except CmdletError as exc:

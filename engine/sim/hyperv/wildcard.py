@@ -68,7 +68,11 @@ def _compile(pattern: str) -> re.Pattern[str] | None:
         else:
             parts.append(re.escape(ch))
         i += 1
-    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+    try:
+        return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+    except re.error:
+        # e.g. a reversed range "[D-5]": PowerShell cannot parse it either; it matches nothing.
+        return None
 
 
 def _bracket(pattern: str, start: int) -> tuple[int, str]:

@@ -129,9 +129,11 @@ def test_non_terminating_errors_keep_the_pipeline_going_and_name_the_cmdlet() ->
     assert [e.activity for e in result.errors] == ["Fail-Thing", "Fail-Thing"]
 
 
-def test_injected_failures_and_handler_crashes_are_terminating() -> None:
+def test_injected_failures_are_non_terminating_and_crashes_terminating() -> None:
+    # CONTRACT §4: failCmdlets yields a non-terminating error and the cmdlet does nothing.
     result = run(FakeHost(fail={"get-thing": "injected"}), call("Get-Thing"))
-    assert result.terminating is not None and result.terminating.message == "injected"
+    assert result.terminating is None and result.output == []
+    assert [e.message for e in result.errors] == ["injected"]
     fqid, category, *_ = only_error(run(FakeHost(), call("Crash-Thing")))
     assert fqid.startswith("UnexpectedError,") and category == "NotSpecified"
 
