@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from engine.inventory import ConnectionSettings
+from engine.logging import configure_logging
 from engine.observe.collect import collect_observed
 from engine.sim import start_simulator
 from engine.sim.host import SimulatedHost
@@ -173,7 +175,7 @@ def measure(
 
 
 def print_table(title: str, rows: list[Row]) -> None:
-    header = ["pattern", "HTTP requests", "median ms", "max ms", "adapters read"]
+    header = ["pattern", "HTTP requests", "median ms", "max ms", "adapters read (incl. host vNICs)"]
     table = [header] + [r.cells() for r in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     print(title)
@@ -211,6 +213,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-fresh", action="store_true", help="skip the slow fresh-connection-per-VM row")
     args = parser.parse_args()
+    configure_logging("console", 0, stream=sys.stderr)  # keep the table alone on stdout
     rows = collection_rows(args.vms, args.adapters_per_vm, args.runs, args.skip_fresh)
     print_table(
         f"Collection: {args.vms} VMs, {args.vms * args.adapters_per_vm} VM adapters (loopback, Basic, "

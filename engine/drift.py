@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from engine.apply.executor import BLOCKED, HostApplyResult, execute_host
+from engine.apply.executor import BLOCKED, ChangeResult, HostApplyResult, execute_host
 from engine.apply.lock import DEFAULT_LOCK_TTL_S, collect_and_release, new_run_id
-from engine.apply.report import FAILED_STATUS, UNREACHABLE, HostOutcome, build_report
+from engine.apply.report import HostOutcome, build_report
 from engine.apply.verify import Verification, reconcile, verify_observed
 from engine.errors import EngineError, HostTimeout, LockHeld
 from engine.fleet import (
@@ -45,6 +45,7 @@ from engine.fleet import (
     select_shard,
 )
 from engine.health import HostHealth, host_health, unavailable_health
+from engine.inventory import InventoryHost
 from engine.logging import get_logger
 from engine.orchestrate import (
     DEFAULT_PARALLELISM,
@@ -60,9 +61,9 @@ from engine.orchestrate import (
     unreachable_plan,
 )
 from engine.plan.model import Change, HostPlan, Plan
+from engine.report_merge import exit_code_of
 
 __all__ = [
-    "EXIT_DRIFT",
     "FIX_MODES",
     "DriftOptions",
     "DriftResult",
@@ -75,7 +76,6 @@ __all__ = [
 ]
 
 FIX_MODES = ("none", "safe", "all")
-EXIT_DRIFT = 2
 
 log = get_logger()
 
@@ -151,13 +151,6 @@ def select_changes(plan: HostPlan, policy: FixPolicy, *, hold_disruptive: str | 
     return Selection(tuple(chosen), dict(sorted(waiting.items(), key=lambda kv: ordered.get(kv[0], 0))))
 
 
-def exit_code_of(statuses: Sequence[str]) -> int:
-    """Drift's exit code from host statuses: 1 failed/unreachable › 2 drift › 0."""
-    if any(s in (FAILED_STATUS, UNREACHABLE) for s in statuses):
-        return 1
-    return EXIT_DRIFT if any(s == "drift" for s in statuses) else 0
-
-
 # --- the run (I/O) ----------------------------------------------------------------------
 
 
@@ -208,41 +201,62 @@ def run_drift(
     hooks = hooks or Hooks()
     targets = select_shard(select_hosts(project.inventory, list(options.host_names)), options.shard,
                            key=lambda h: h.name)
-    states = [_HostState(HostRun(h, resources=list(project.resources.get(h.name, []))), HostOutcome(h.name))
-              for h in targets]
+    states = _states(project, targets)
     fixing = options.policy.mode != "none"
     collector = locking_collector(LockSettings(options.lock_ttl_s, options.run_id)) if fixing else None
     try:
-        with FleetProgress(len(states), "reading hosts", progress_stream) as progress:
-            results = run_with_deadlines(
-                states, lambda s: _read(s, hooks, collector), parallelism=options.parallelism,
-                timeout_s=options.host_timeout_s, late=_clean_up_late,
-                on_done=lambda s, r: progress.advance(isinstance(r, TimedOut) or not s.run.reachable))
-        for state, result in zip(states, results, strict=True):
-            if isinstance(result, TimedOut):
-                _mark_timed_out(state, result)
+        _read_all(states, hooks, collector, options.parallelism, options.host_timeout_s, progress_stream)
         if fixing:
             _fix_all(states, options, hooks, progress_stream)
     finally:
         for state in states:
             if not state.timed_out:
-                _release(state)
+                _release(state.run)
     for state in states:
         _log_host(state)
     return _result(states, options, started_at, time.monotonic() - started)
 
 
-def _read(state: _HostState, hooks: Hooks, collector: Any) -> _HostState:
+def _states(project: ProjectLike, targets: Sequence[InventoryHost]) -> list[_HostState]:
+    return [_HostState(HostRun(h, resources=list(project.resources.get(h.name, []))), HostOutcome(h.name))
+            for h in targets]
+
+
+@dataclass(frozen=True)
+class _Read:
+    """What a reading worker hands back (it never writes into shared state: it may be abandoned)."""
+
+    run: HostRun
+    health: HostHealth
+    seconds: float
+
+
+def _read_all(states: list[_HostState], hooks: Hooks, collector: Any, parallelism: int,
+              timeout_s: float | None, stream: IO[str] | None) -> None:
+    with FleetProgress(len(states), "reading hosts", stream) as progress:
+        results = run_with_deadlines(
+            states, lambda s: _read(s.run, hooks, collector), parallelism=parallelism, timeout_s=timeout_s,
+            late=lambda _s, r: _release(r.run),
+            on_done=lambda _s, r: progress.advance(isinstance(r, TimedOut) or not r.run.reachable))
+    for state, result in zip(states, results, strict=True):
+        if isinstance(result, TimedOut):
+            _mark_timed_out(state, result)
+            continue
+        state.run, state.health = result.run, result.health
+        state.seconds += result.seconds
+        # A held lock is a failure of this run, not an unreachable host.
+        state.outcome.unreachable = not result.run.reachable and not isinstance(result.run.error, LockHeld)
+
+
+def _read(template: HostRun, hooks: Hooks, collector: Any) -> _Read:
     begin = time.monotonic()
-    run = state.run
+    run = HostRun(template.inv_host, resources=template.resources)
     plan_one(run, hooks, collector)
     if run.reachable and run.observed is not None:
-        state.health = host_health(run.resources, run.observed)
+        health = host_health(run.resources, run.observed)
     else:
-        state.health = unavailable_health(run.name, describe_error(run.error) if run.error else "not read")
-        state.outcome.unreachable = not isinstance(run.error, LockHeld)  # a held lock: failed, not unreachable
-    state.seconds += time.monotonic() - begin
-    return state
+        health = unavailable_health(run.name, describe_error(run.error) if run.error else "not read")
+    return _Read(run, health, time.monotonic() - begin)
 
 
 def _mark_timed_out(state: _HostState, timed_out: TimedOut) -> None:
@@ -250,23 +264,17 @@ def _mark_timed_out(state: _HostState, timed_out: TimedOut) -> None:
     error = HostTimeout(state.name, f"{timed_out.describe()} while reading the host")
     state.run.error = error
     state.run.plan = unreachable_plan(state.run.inv_host, error)
-    state.run.observed = None
-    state.outcome = HostOutcome(state.name, unreachable=True)
+    state.outcome.unreachable = True
     state.health = unavailable_health(state.name, describe_error(error))
     state.seconds += timed_out.seconds
     log.warning("host.timed_out", host=state.name, seconds=timed_out.seconds)
 
 
-def _clean_up_late(state: _HostState, _result: Any) -> None:
-    """An abandoned host's worker came back: free its lock and session (in its own thread)."""
-    _release(state)
-
-
-def _release(state: _HostState) -> None:
-    lock = state.run.extras.get("lock")
+def _release(run: HostRun) -> None:
+    lock = run.extras.get("lock")
     if lock is not None and lock.held:
         lock.release()
-    close_session(state.run)
+    close_session(run)
 
 
 def _fix_all(states: list[_HostState], options: DriftOptions, hooks: Hooks, stream: IO[str] | None) -> None:
@@ -281,19 +289,29 @@ def _fix_all(states: list[_HostState], options: DriftOptions, hooks: Hooks, stre
         _fix_batch(direct, options, hooks, progress)
         groups = group_hosts(((s.name, dict(s.run.inv_host.labels)) for s in rolling), options.group_by)
         by_name = {s.name: s for s in rolling}
-        group_states = [[by_name[n] for n in names] for names in groups.values()]
-        group_keys = list(groups)
+        # Groups roll side by side; each group's waves run one after the other.
         run_with_deadlines(
-            list(range(len(group_states))),
-            lambda i: _roll_group(group_keys[i], group_states[i], options, hooks, progress),
+            list(groups.items()),
+            lambda group: _roll_group(group[0], [by_name[n] for n in group[1]], options, hooks, progress),
             parallelism=options.parallelism, timeout_s=None)
+
+
+@dataclass(frozen=True)
+class _Fixed:
+    """What a fixing worker hands back."""
+
+    results: list[ChangeResult]
+    errors: list[str]
+    verified: bool
+    health: HostHealth | None
+    seconds: float
 
 
 def _fix_batch(states: list[_HostState], options: DriftOptions, hooks: Hooks, progress: FleetProgress) -> None:
     results = run_with_deadlines(
-        states, lambda s: _fix_host(s, hooks), parallelism=options.parallelism,
-        timeout_s=options.host_timeout_s, late=_clean_up_late,
-        on_done=lambda s, r: progress.advance(isinstance(r, TimedOut) or s.outcome.failed))
+        states, lambda s: _fix_host(s.run, s.selection, hooks), parallelism=options.parallelism,
+        timeout_s=options.host_timeout_s, late=lambda s, _r: _release(s.run),
+        on_done=lambda _s, r: progress.advance(isinstance(r, TimedOut) or bool(r.errors)))
     for state, result in zip(states, results, strict=True):
         if isinstance(result, TimedOut):
             state.timed_out = True
@@ -301,6 +319,12 @@ def _fix_batch(states: list[_HostState], options: DriftOptions, hooks: Hooks, pr
             state.outcome.errors.append(f"{state.name}: {result.describe()} while applying; the outcome is "
                                         "unknown until the next run reads the host")
             log.warning("host.timed_out", host=state.name, seconds=result.seconds, phase="fix")
+            continue
+        state.outcome.results = result.results
+        state.outcome.errors += result.errors
+        state.outcome.verified = result.verified
+        state.health = result.health or state.health
+        state.seconds += result.seconds
 
 
 def _roll_group(key: str, states: list[_HostState], options: DriftOptions, hooks: Hooks,
@@ -331,42 +355,44 @@ def _roll_group(key: str, states: list[_HostState], options: DriftOptions, hooks
         return
 
 
-def _fix_host(state: _HostState, hooks: Hooks) -> _HostState:
+def _fix_host(run: HostRun, selection: Selection, hooks: Hooks) -> _Fixed:
+    """Run the selected changes, re-read, verify; release the host's lock."""
     begin = time.monotonic()
-    run, selection = state.run, state.selection
     assert run.session is not None and run.plan is not None
     chosen = {c.address for c in selection.changes}
     plan = dataclasses.replace(run.plan, changes=tuple(c for c in run.plan.changes if c.address in chosen))
     lock = run.extras.get("lock")
+    results: list[ChangeResult] = []
+    errors: list[str] = []
+    verified, health = False, None
     try:
-        result = execute_host(run.session, plan)
-        state.outcome.results = result.changes
-        if result.touched:
-            _verify(state, result, lock, hooks)
+        applied = execute_host(run.session, plan)
+        results = applied.changes
+        if applied.touched:
+            errors, verified, health = _verify(run, selection, applied, lock, hooks)
     except EngineError as exc:
-        state.outcome.errors.append(f"{run.name}: fix stopped: {describe_error(exc)}")
+        errors.append(f"{run.name}: fix stopped: {describe_error(exc)}")
     finally:
         if lock is not None and lock.held:
             lock.release()
-    state.seconds += time.monotonic() - begin
-    return state
+    return _Fixed(results, errors, verified, health, time.monotonic() - begin)
 
 
-def _verify(state: _HostState, result: HostApplyResult, lock: Any, hooks: Hooks) -> None:
-    run = state.run
+def _verify(run: HostRun, selection: Selection, applied: HostApplyResult, lock: Any,
+            hooks: Hooks) -> tuple[list[str], bool, HostHealth | None]:
     assert run.session is not None and run.plan is not None
+    health = None
     try:
         observed = collect_and_release(run.session, run.name, lock)
         verification = verify_observed(run.inv_host, run.resources, observed, hooks.plan)
-        state.health = host_health(run.resources, observed)
+        health = host_health(run.resources, observed)
     except EngineError as exc:
         verification = Verification(run.name, error=describe_error(exc))
     # Only what this run set out to do is verified: withheld and blocked changes stay pending.
-    left_alone = set(state.selection.waiting) | {c.address for c in run.plan.pending if c.action == BLOCKED}
+    left_alone = set(selection.waiting) | {c.address for c in run.plan.pending if c.action == BLOCKED}
     verification = dataclasses.replace(
         verification, remaining=tuple(c for c in verification.remaining if c.address not in left_alone))
-    state.outcome.errors += reconcile(result, verification)
-    state.outcome.verified = verification.in_sync
+    return reconcile(applied, verification), verification.in_sync, health
 
 
 def run_status(
@@ -379,22 +405,13 @@ def run_status(
     progress_stream: IO[str] | None = None,
 ) -> list[HostHealth]:
     """Read every targeted host (no lock: read-only) and judge its effective state."""
-    hooks = hooks or Hooks()
-    states = [_HostState(HostRun(h, resources=list(project.resources.get(h.name, []))), HostOutcome(h.name))
-              for h in select_hosts(project.inventory, list(host_names))]
+    states = _states(project, select_hosts(project.inventory, list(host_names)))
     try:
-        with FleetProgress(len(states), "reading hosts", progress_stream) as progress:
-            results = run_with_deadlines(
-                states, lambda s: _read(s, hooks, None), parallelism=parallelism, timeout_s=host_timeout_s,
-                late=_clean_up_late,
-                on_done=lambda s, r: progress.advance(isinstance(r, TimedOut) or not s.run.reachable))
-        for state, result in zip(states, results, strict=True):
-            if isinstance(result, TimedOut):
-                _mark_timed_out(state, result)
+        _read_all(states, hooks or Hooks(), None, parallelism, host_timeout_s, progress_stream)
     finally:
         for state in states:
             if not state.timed_out:
-                _release(state)
+                _release(state.run)
     return [s.health or unavailable_health(s.name, "not read") for s in states]
 
 

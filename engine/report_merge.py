@@ -14,14 +14,22 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from engine.drift import exit_code_of
+from engine.apply.report import DRIFT, FAILED_STATUS, UNREACHABLE
 from engine.errors import Diagnostic, ManifestError, Position
 from engine.fleet import parse_shard
 from engine.plan.model import FORMAT_VERSION
 
-__all__ = ["merge_exit_code", "merge_reports", "missing_shards", "read_report"]
+__all__ = ["EXIT_DRIFT", "exit_code_of", "merge_exit_code", "merge_reports", "missing_shards", "read_report"]
 
 _SUMMARY_ACTIONS = ("create", "update", "replace", "delete", "blocked")
+EXIT_DRIFT = 2
+
+
+def exit_code_of(statuses: Sequence[str]) -> int:
+    """``hvnet drift``'s exit code from host statuses: 1 failed/unreachable › 2 drift › 0 in sync."""
+    if any(s in (FAILED_STATUS, UNREACHABLE) for s in statuses):
+        return 1
+    return EXIT_DRIFT if any(s == DRIFT for s in statuses) else 0
 
 
 def read_report(path: str) -> dict[str, Any]:

@@ -182,7 +182,8 @@ def _pending(host: dict[str, Any]) -> int:
               help="Write Prometheus metrics for node_exporter's textfile collector (*.prom).")
 @click.option("--host-timeout", type=click.FloatRange(min=0.1), default=DEFAULT_HOST_TIMEOUT_S,
               show_default=True, metavar="SECONDS", help="Give up on a host after this long (per phase).")
-@click.option("--shard", metavar="K/N", help="Handle only shard K of N (1-based; stable hash of host names).")
+@click.option("--shard", metavar="K/N", envvar="HVNET_SHARD", show_envvar=True,
+              help="Handle only shard K of N (1-based; a stable hash of host names).")
 @click.option("--group-by", default=DEFAULT_GROUP_LABEL, show_default=True, metavar="LABEL",
               help="Inventory label that groups hosts for rolling disruptive changes.")
 @click.option("--max-unavailable", default="1", show_default=True, metavar="N|N%",

@@ -6,8 +6,15 @@ from typing import Any
 
 import click
 
+from engine.cli.cmd_apply import apply_command
+from engine.cli.cmd_drift import drift_command
 from engine.cli.cmd_graph import graph_command
+from engine.cli.cmd_import import import_command
+from engine.cli.cmd_plan import plan_command
+from engine.cli.cmd_report import report_group
+from engine.cli.cmd_sim import sim
 from engine.cli.cmd_snapshot import snapshot_command
+from engine.cli.cmd_status import status_command
 from engine.cli.cmd_validate import validate_command
 
 __all__ = ["hvnet", "main"]
@@ -50,9 +57,19 @@ def hvnet() -> None:
     """
 
 
-hvnet.add_command(validate_command)
-hvnet.add_command(graph_command)
-hvnet.add_command(snapshot_command)
+for command in (
+    validate_command,
+    graph_command,
+    plan_command,
+    apply_command,
+    drift_command,
+    status_command,
+    snapshot_command,
+    import_command,
+    report_group,
+    sim,
+):
+    hvnet.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> int:

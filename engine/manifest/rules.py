@@ -66,6 +66,8 @@ def _check_vlan(doc: Document, path: JsonPath, vlan: Any) -> Iterator[Diagnostic
     if not isinstance(vlan, dict):
         return
     mode = vlan.get("mode")
+    if not isinstance(mode, str):  # the schema reports it; a list would be unhashable here
+        return
     wanted = {"untagged": set(), "access": {"vlanId"}, "trunk": {"nativeVlanId", "allowedVlanIds"}}.get(mode)
     if wanted is None:
         return

@@ -186,7 +186,7 @@ def validate_document(doc: Document) -> list[Diagnostic]:
             )
         )
     kind = data.get("kind")
-    if kind not in SCHEMA_FILES:
+    if not isinstance(kind, str) or kind not in SCHEMA_FILES:  # a list or mapping is unhashable
         if "kind" not in data:
             problems.append(doc.diagnostic((), "'kind' is required", "one of: " + ", ".join(SCHEMA_FILES)))
         else:

@@ -233,12 +233,27 @@ def _is_empty_document(node: yaml.Node) -> bool:
     )
 
 
+def _reader_diagnostic(path: str, text: str, exc: yaml.reader.ReaderError) -> Diagnostic:
+    """A character YAML does not allow (a control character), at its line and column."""
+    offset = min(max(exc.position, 0), len(text))
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return Diagnostic(
+        f"file contains the control character #x{exc.character:04x}, which YAML does not allow",
+        Position(path, line, column),
+        "remove it (names may not contain control characters either)",
+    )
+
+
 def load_file(path: str) -> tuple[list[Document], list[Diagnostic]]:
     """Every document of one file, or the diagnostics that stopped reading it."""
     text, problem = _read_text(path)
     if problem is not None or text is None:
         return [], [problem] if problem else []
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # the reader checks every character up front
+    except yaml.reader.ReaderError as exc:
+        return [], [_reader_diagnostic(path, text, exc)]
     documents: list[Document] = []
     converter = _Converter(loader)
     try:

@@ -149,3 +149,44 @@ def test_after_a_failure_the_host_is_rechecked_for_steps_that_must_not_run_twice
     assert got["ran"].status == APPLIED  # the host shows it in sync: not sent again
     assert got["not-run"].status == APPLIED  # the fresh plan still wants exactly it: sent again
     assert session.cmdlets() == ["New-NetVirtualizationLookupRecord"]
+
+
+def test_the_callers_reads_ride_along_with_the_last_wave():
+    plan = host_plan(change("a", step("1", "Set-A"), step("2", "Set-B", deps=("1",))))
+    reads = [Pipeline((Cmdlet.of("Get-VMSwitch"),))]
+    session = FakeSession(answer=lambda p: ["switch"] if p.commands[0].name == "Get-VMSwitch" else [])
+    result = execute_host(session, plan, tail=reads)
+    assert [[p.commands[0].name for p in call] for call in session.calls] == [["Set-A"], ["Set-B", "Get-VMSwitch"]]
+    assert result.tail_outputs == [["switch"]]
+    assert result.round_trips == 2
+
+
+def test_reads_are_not_sent_when_nothing_runs():
+    plan = host_plan(change("a", step("1", "Set-A"), action="blocked"))
+    session = FakeSession()
+    result = execute_host(session, plan, tail=[Pipeline((Cmdlet.of("Get-VMSwitch"),))])
+    assert session.calls == [] and result.tail_outputs is None
+
+
+def test_a_lost_connection_fails_the_changes_in_flight_and_skips_their_dependents():
+    from engine.errors import ConnectError
+
+    class Dropping(FakeSession):
+        def run(self, statements):
+            if len(self.calls) == 0:
+                self.calls.append(list(statements))
+                raise ConnectError(self.host, "connection reset by peer")
+            return super().run(statements)
+
+    plan = host_plan(
+        change("a", step("1", "New-VMSwitch")),
+        change("b", step("2", "Add-VMNetworkAdapter"), requires=("hv1/VMSwitch/a",)),
+        change("c", step("3", "Set-VMSwitch"), requires=("hv1/VMSwitch/x",)),
+        change("x", step("4", "Set-VMNetworkAdapter"), requires=("hv1/VMSwitch/a",)),
+    )
+    session = Dropping()
+    result = execute_host(session, plan)
+    got = _by_address(result)
+    assert got["a"].status == FAILED and got["a"].uncertain
+    assert "lost the connection while running New-VMSwitch on hv1: connection reset by peer" in got["a"].message
+    assert got["b"].status == SKIPPED and got["x"].status == SKIPPED and got["c"].status == SKIPPED

@@ -168,3 +168,11 @@ def test_the_readme_demo_works_on_the_shipped_examples() -> None:
     graph = run("graph", examples, "--format", "mermaid")
     assert graph.exit_code == 0, graph.stderr
     assert graph.stdout.startswith("flowchart LR\n")
+
+
+def test_every_contract_command_is_available() -> None:
+    listed = run("--help").stdout
+    for command in ("validate", "graph", "plan", "apply", "drift", "status", "snapshot", "sim"):
+        assert f"\n  {command} " in listed, command
+    serve = run("sim", "serve", "--help")
+    assert serve.exit_code == 0

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from test_parse_host import raw_host
 
 from engine.errors import RemoteCommandError
 from engine.observe.collect import COLLECTION, collect_observed, collection_statements
 from engine.transport.command import Pipeline
+
+from .test_parse_host import raw_host
 
 
 class RecordingSession:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_parse_host import raw_host
 
 from engine import manifest
 from engine.observe.importer import (
@@ -20,6 +19,8 @@ from engine.observe.importer import (
 )
 from engine.observe.model import ObservedHost
 from engine.observe.parse import parse_observed
+
+from .test_parse_host import raw_host
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,10 +10,11 @@ import json
 from pathlib import Path
 
 import pytest
-from observe_builders import from_json
 
 from engine.observe.collect import COLLECTION
 from engine.observe.parse import parse_observed
+
+from .observe_builders import from_json
 
 CASES = sorted((Path(__file__).parent / "cases").glob("*.json"))
 

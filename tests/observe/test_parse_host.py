@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from observe_builders import enum, obj
 
+from engine.observe.model import ObservedHost
 from engine.observe.parse import parse_adapters, parse_observed, parse_switches
+
+from .observe_builders import enum, obj
 
 HV = "Microsoft.HyperV.PowerShell"
 CIM = "Microsoft.Management.Infrastructure.CimInstance"
@@ -248,11 +250,11 @@ def raw_host() -> dict[str, list[object]]:
 
 
 @pytest.fixture()
-def observed():  # type: ignore[no-untyped-def]
+def observed() -> ObservedHost:
     return parse_observed("lab1", raw_host(), connection_address="10.0.0.21")
 
 
-def test_facts_and_connection_address(observed) -> None:  # type: ignore[no-untyped-def]
+def test_facts_and_connection_address(observed: ObservedHost) -> None:
     assert observed.host == "lab1"
     assert observed.facts.computer_name == "LAB1"
     assert observed.facts.iov_support is True
@@ -260,7 +262,7 @@ def test_facts_and_connection_address(observed) -> None:  # type: ignore[no-unty
     assert observed.connection_address == "10.0.0.21"
 
 
-def test_nics_joined_with_sriov_vf_usage_and_ip(observed) -> None:  # type: ignore[no-untyped-def]
+def test_nics_joined_with_sriov_vf_usage_and_ip(observed: ObservedHost) -> None:
     assert [n.name for n in observed.net_adapters] == ["SLOT 3 Port 1", "SLOT 3 Port 2"]  # sorted
     p1 = observed.nic_named("slot 3 port 1")
     assert p1.mac_address == "98039B000001"
@@ -278,7 +280,7 @@ def test_nics_joined_with_sriov_vf_usage_and_ip(observed) -> None:  # type: igno
     assert p2.sriov_support == "Supported" and p2.sriov_enabled is False and p2.sriov_vfs_in_use == 0
 
 
-def test_set_switch_uplinks_come_from_the_team_in_member_order(observed) -> None:  # type: ignore[no-untyped-def]
+def test_set_switch_uplinks_come_from_the_team_in_member_order(observed: ObservedHost) -> None:
     sw = observed.switches_named("SW-COMPUTE")[0]
     assert sw.id == str(SW_SET)
     assert sw.switch_type == "External"
@@ -290,7 +292,7 @@ def test_set_switch_uplinks_come_from_the_team_in_member_order(observed) -> None
     assert (sw.iov_virtual_function_count, sw.iov_virtual_functions_in_use) == (32, 1)
 
 
-def test_internal_switch_enums_by_number_and_null_uplinks(observed) -> None:  # type: ignore[no-untyped-def]
+def test_internal_switch_enums_by_number_and_null_uplinks(observed: ObservedHost) -> None:
     sw = observed.switches_named("sw-internal")[0]
     assert sw.switch_type == "Internal"
     assert sw.bandwidth_reservation_mode == "None"
@@ -299,7 +301,7 @@ def test_internal_switch_enums_by_number_and_null_uplinks(observed) -> None:  # 
     assert sw.iov_support_reasons == ("The switch is not an external switch.",)
 
 
-def test_vm_adapter_with_trunk_vlan_bandwidth_and_guards(observed) -> None:  # type: ignore[no-untyped-def]
+def test_vm_adapter_with_trunk_vlan_bandwidth_and_guards(observed: ObservedHost) -> None:
     (a,) = observed.vm_adapters_named("WEB01", "frontend")
     assert a.vm_id == str(VM1)
     assert a.switch_name == "sw-compute" and a.switch_id == str(SW_SET)
@@ -313,7 +315,7 @@ def test_vm_adapter_with_trunk_vlan_bandwidth_and_guards(observed) -> None:  # t
     assert a.iov_usage == 1 and a.vf_data_path_active is True and a.status == "Ok"
 
 
-def test_host_vnic_has_access_vlan_ip_and_no_bandwidth_setting(observed) -> None:  # type: ignore[no-untyped-def]
+def test_host_vnic_has_access_vlan_ip_and_no_bandwidth_setting(observed: ObservedHost) -> None:
     (v,) = observed.host_vnics_named("management")
     assert v.is_management_os and v.vm_name == "" and v.vm_id == ""
     assert v.vlan.mode == "Access" and v.vlan.access_vlan_id == 10 and v.vlan.allowed_vlan_ids == ()
@@ -322,7 +324,7 @@ def test_host_vnic_has_access_vlan_ip_and_no_bandwidth_setting(observed) -> None
     assert (v.mac_address_spoofing, v.dhcp_guard) == (False, False)  # OnOffState numbers: 1 = Off
 
 
-def test_hnv_records(observed) -> None:  # type: ignore[no-untyped-def]
+def test_hnv_records(observed: ObservedHost) -> None:
     (pa,) = observed.provider_addresses
     assert (pa.address, pa.prefix_length, pa.interface_index, pa.vlan_id) == ("10.10.0.11", 24, 1, 100)
     (lr,) = observed.lookup_records

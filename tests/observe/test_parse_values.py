@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from observe_builders import enum, obj
 
 from engine.observe.parse import ON_OFF, SWITCH_TYPES, on_off
 from engine.transport.values import as_bool, as_list, braced_guid, enum_name, guid, has_type, mac, vlan_ids
+
+from .observe_builders import enum, obj
 
 
 @pytest.mark.parametrize(

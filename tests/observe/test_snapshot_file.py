@@ -6,14 +6,16 @@ import json
 from pathlib import Path
 
 import pytest
-from test_parse_host import raw_host
 
 from engine.errors import ManifestError
+from engine.observe.model import ObservedHost
 from engine.observe.parse import parse_observed
 from engine.observe.snapshot import parse_snapshot, read_snapshot, snapshot_json, write_snapshot
 
+from .test_parse_host import raw_host
 
-def observed():  # type: ignore[no-untyped-def]
+
+def observed() -> ObservedHost:
     return parse_observed("lab1", raw_host(), connection_address="10.0.0.21")
 
 

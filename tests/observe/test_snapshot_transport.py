@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_parse_host import raw_host
 
 from engine.errors import ApplyRefused, ManifestError, ProtocolError
 from engine.inventory import ConnectionSettings, InventoryHost
@@ -15,6 +14,8 @@ from engine.observe.snapshot import write_snapshot
 from engine.transport.command import Cmdlet, Pipeline
 from engine.transport.factory import open_session
 from engine.transport.snapshot import SnapshotSession
+
+from .test_parse_host import raw_host
 
 
 @pytest.fixture()
