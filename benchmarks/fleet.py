@@ -34,12 +34,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+PASSWORD_ENV = "HVNET_BENCH_PASSWORD"
 REPO = Path(__file__).resolve().parents[1]
 LAB = REPO / "manifests" / "examples" / "lab"
 sys.path.insert(0, str(REPO))
 
 
-def make_fleet(root: Path, hosts: int, latency_ms: int) -> Path:
+def make_fleet(root: Path, hosts: int, latency_ms: int, endpoints: list[int] | None = None) -> Path:
+    """Fixtures + inventory; with ``endpoints`` (ports of served simulators) hosts use them round-robin."""
     import yaml
 
     (root / "sim").mkdir(parents=True, exist_ok=True)
@@ -55,8 +57,13 @@ def make_fleet(root: Path, hosts: int, latency_ms: int) -> Path:
         doc["spec"]["computerName"] = name.upper()
         doc["spec"]["faults"] = {"latencyMs": latency_ms}
         (root / "sim" / f"{name}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+        connection: dict[str, Any] = {"transport": "sim", "fixture": f"sim/{name}.yaml"}
+        if endpoints:
+            connection = {"transport": "psrp", "server": "127.0.0.1", "port": endpoints[(i - 1) % len(endpoints)],
+                          "ssl": False, "auth": "basic", "allowUnencryptedBasic": True, "username": "hvnet",
+                          "passwordEnv": PASSWORD_ENV, "encryption": "never"}
         entries.append({"name": name, "labels": {"cluster": f"c{(i - 1) // 16 + 1}", "role": "compute"},
-                        "connection": {"transport": "sim", "fixture": f"sim/{name}.yaml"}})
+                        "connection": connection})
     inventory = {"apiVersion": "hvnet/v1", "kind": "Inventory", "metadata": {"name": "bench"},
                  "spec": {"hosts": entries}}
     (root / "inventory.yaml").write_text(yaml.safe_dump(inventory, sort_keys=False), encoding="utf-8")
@@ -96,17 +103,48 @@ def drift_once(root: Path, parallelism: int) -> dict[str, Any]:
 
 def child(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="hvnet-bench-") as tmp:
-        root = make_fleet(Path(tmp), args.hosts, args.latency_ms)
+        ports = [int(p) for p in args.endpoints.split(",")] if args.endpoints else None
+        root = make_fleet(Path(tmp), args.hosts, args.latency_ms, ports)
         print(json.dumps(drift_once(root, args.parallelism)))
 
 
-def run_child(hosts: int, parallelism: int, latency_ms: int) -> dict[str, Any]:
+def run_child(hosts: int, parallelism: int, latency_ms: int, endpoints: list[int]) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, __file__, "--child", "--hosts", str(hosts), "--parallelism", str(parallelism),
-         "--latency-ms", str(latency_ms)],
+         "--latency-ms", str(latency_ms), "--endpoints", ",".join(map(str, endpoints))],
         check=True, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"},
     )
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+class ServedSimulators:
+    """``count`` simulator processes (``hvnet sim serve``), each serving one fixture with the latency."""
+
+    def __init__(self, count: int, latency_ms: int, folder: Path) -> None:
+        self.count, self.latency_ms, self.folder = count, latency_ms, folder
+        self.processes: list[subprocess.Popen[str]] = []
+        self.ports: list[int] = []
+
+    def __enter__(self) -> ServedSimulators:
+        make_fleet(self.folder, self.count, self.latency_ms)
+        code = "import sys; from engine.cli.cmd_sim import sim; sim(sys.argv[1:])"
+        for i in range(1, self.count + 1):
+            proc = subprocess.Popen(
+                [sys.executable, "-c", code, "serve", str(self.folder / "sim" / f"hv{i:03d}.yaml"), "--port", "0",
+                 "--state", str(self.folder / f"state-{i}.json")],
+                cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                env={**os.environ, "HVNET_SIM_PASSWORD": os.environ[PASSWORD_ENV]})
+            self.processes.append(proc)
+            assert proc.stdout is not None
+            url = proc.stdout.readline().strip()  # printed when it listens: http://127.0.0.1:PORT/wsman
+            self.ports.append(int(url.rsplit(":", 1)[1].split("/", 1)[0]))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for proc in self.processes:
+            proc.terminate()
+        for proc in self.processes:
+            proc.wait(timeout=10)
 
 
 def main() -> None:
@@ -115,6 +153,10 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=30)
     parser.add_argument("--parallelism", type=int, default=32)
     parser.add_argument("--sizes", default="25,50,100")
+    parser.add_argument("--simulators", choices=["served", "inproc"], default="served",
+                        help="served: N simulator processes shared round-robin; inproc: one per host in-process")
+    parser.add_argument("--sim-processes", type=int, default=4)
+    parser.add_argument("--endpoints", default="", help=argparse.SUPPRESS)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from engine.apply.lock import LOCK_PATH
@@ -62,10 +62,10 @@ class ParamRule:
 
 @dataclass(frozen=True)
 class VisibleCmdlet:
-    """A visible cmdlet. ``parameters`` None: every parameter (only for cmdlets hvnet runs bare)."""
+    """A visible cmdlet. ``parameters`` None: every parameter (only for reads hvnet runs bare)."""
 
     name: str
-    parameters: tuple[ParamRule, ...] | None = field(default=())
+    parameters: tuple[ParamRule, ...] | None = None
 
     def rule(self, parameter: str) -> ParamRule | None:
         key = parameter.casefold()
@@ -73,6 +73,10 @@ class VisibleCmdlet:
 
 
 def _visible(name: str, *params: str | ParamRule) -> VisibleCmdlet:
+    """A table entry. A read-only cmdlet hvnet runs bare is visible whole (JEA has no
+    "no parameters" entry); every other entry names each parameter it may bind."""
+    if not params:
+        return VisibleCmdlet(name, None)
     return VisibleCmdlet(name, tuple(p if isinstance(p, ParamRule) else ParamRule(p) for p in params))
 
 
@@ -205,11 +209,8 @@ def _render_param(rule: ParamRule) -> str:
 
 
 def _render_cmdlet(cmdlet: VisibleCmdlet) -> list[str]:
-    if cmdlet.parameters is None:
-        return [f"        {_quote(cmdlet.name)}"]
     if not cmdlet.parameters:
-        # Visible, run without parameters: no parameter is made visible.
-        return [f"        @{{ Name = {_quote(cmdlet.name)}; Parameters = @() }}"]
+        return [f"        {_quote(cmdlet.name)}"]
     lines = [f"        @{{ Name = {_quote(cmdlet.name)}; Parameters ="]
     rendered = [_render_param(p) for p in cmdlet.parameters]
     for index, text in enumerate(rendered):

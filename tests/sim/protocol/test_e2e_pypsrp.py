@@ -253,11 +253,13 @@ def test_is_alive_and_counters(basic_server: SimServer) -> None:
     assert basic_server.service.shell_count == 0
 
 
-def test_injected_cmdlet_failure_fails_the_pipeline() -> None:
+def test_injected_cmdlet_failure_is_a_non_terminating_error() -> None:
+    # CONTRACT §4: the nth call fails once with a non-terminating error; the pipeline completes.
     host = FakeHost(fail={"Get-Thing": "injected"})
     with start_simulator(host, password=PASSWORD) as server, RunspacePool(client(server)) as pool:
         ps = run(pool, ("Get-Thing", {}))
-    assert ps.state == PSInvocationState.FAILED
+    assert ps.state == PSInvocationState.COMPLETED
+    assert ps.output == []
     assert str(ps.streams.error[0]) == "injected"
     assert host.cmdlets[0][0] == "Get-Thing"
 
