@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import resource
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -162,31 +163,45 @@ def main() -> None:
     if args.child:
         child(args)
         return
-    print(f"# hvnet fleet drift: {args.hosts} simulated hosts (one in-process simulator per host, pypsrp over "
-          f"loopback HTTP), latencyMs {args.latency_ms} per request; --fix none; {os.cpu_count()} CPUs")
-    parallel = run_child(args.hosts, args.parallelism, args.latency_ms)
-    sequential = run_child(args.hosts, 1, args.latency_ms)
+    os.environ.setdefault(PASSWORD_ENV, secrets.token_urlsafe(16))
+    with tempfile.TemporaryDirectory(prefix="hvnet-sims-") as tmp:
+        if args.simulators == "served":
+            with ServedSimulators(args.sim_processes, args.latency_ms, Path(tmp)) as sims:
+                report(args, sims.ports)
+        else:
+            report(args, [])
+
+
+def report(args: argparse.Namespace, endpoints: list[int]) -> None:
+    if endpoints:
+        where = (f"{len(endpoints)} `hvnet sim serve` processes shared round-robin (each host its own inventory "
+                 "entry, session, runspace pool and HTTP connection: the real psrp fleet path)")
+    else:
+        where = "one in-process simulator per host (transport: sim), sharing the client's process and GIL"
+    print(f"# hvnet fleet drift (--fix none): {args.hosts} simulated hosts on {where}; latencyMs "
+          f"{args.latency_ms} injected per HTTP request; {os.cpu_count()} CPUs")
+    parallel = run_child(args.hosts, args.parallelism, args.latency_ms, endpoints)
+    sequential = run_child(args.hosts, 1, args.latency_ms, endpoints)
     print()
-    print("| run | hosts | parallelism | wall s | CPU s (client + simulators) | hosts/s | statuses |")
+    print("| run | hosts | parallelism | wall s | client CPU s | hosts/s | statuses |")
     print("|---|---:|---:|---:|---:|---:|---|")
     for row in (parallel, sequential):
         print(f"| drift | {row['hosts']} | {row['parallelism']} | {row['seconds']:.1f} | {row['cpu_seconds']:.1f} | "
               f"{row['hosts'] / row['seconds']:.1f} | {', '.join(row['statuses'])} |")
     speedup = sequential["seconds"] / parallel["seconds"]
     idle = max(0.0, sequential["seconds"] - sequential["cpu_seconds"])
-    print(f"\nspeed-up at --parallelism {args.parallelism}: {speedup:.1f}x. The sequential run waited "
-          f"{idle:.1f}s (latency, I/O) and computed {sequential['cpu_seconds']:.1f}s; the parallel run hides the "
-          f"waiting and is bound by the CPU work, {parallel['cpu_seconds']:.1f}s on {os.cpu_count()} CPUs, most "
-          "of it the simulators' (a real host does that work on its own CPUs).")
+    print(f"\nspeed-up at --parallelism {args.parallelism}: {speedup:.1f}x. Sequentially the client waited "
+          f"{idle:.1f}s (latency + simulator work) and computed {sequential['cpu_seconds']:.1f}s; in parallel the "
+          f"waiting overlaps, and what is left is CPU work shared by client and simulators on {os.cpu_count()} "
+          "CPUs (a real host does its part on its own CPUs).")
     print()
     print("| hosts | parallelism | seconds | peak RSS above baseline (MiB) | per host (KiB) | report JSON (KiB) |")
     print("|---:|---:|---:|---:|---:|---:|")
     for size in [int(s) for s in args.sizes.split(",") if s.strip()]:
-        row = parallel if size == args.hosts else run_child(size, args.parallelism, args.latency_ms)
+        row = parallel if size == args.hosts else run_child(size, args.parallelism, args.latency_ms, endpoints)
         growth = row["peak_mib"] - row["baseline_mib"]
         print(f"| {size} | {row['parallelism']} | {row['seconds']:.1f} | {growth:.1f} | "
               f"{growth * 1024 / size:.0f} | {row['report_kib']:.0f} |")
-
 
 if __name__ == "__main__":
     main()

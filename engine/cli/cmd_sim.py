@@ -27,13 +27,13 @@ def _fail(message: str) -> click.exceptions.Exit:
     return click.exceptions.Exit(1)
 
 
-def _load_host(fixture: str, state: str | None) -> Any:
+def _load_host(fixture: str, state: str | None, jea_role: str | None = None) -> Any:
     try:
         from engine.sim.host import SimulatedHost
     except ImportError as exc:
         raise _fail(f"the simulated Hyper-V host is not available in this build ({exc})") from None
     try:
-        return SimulatedHost.from_fixture(fixture, state_path=state)
+        return SimulatedHost.from_fixture(fixture, state_path=state, jea_role=jea_role)
     except ManifestError as exc:
         for diagnostic in exc.diagnostics:
             click.echo(diagnostic.render(), err=True)
@@ -66,12 +66,16 @@ def sim() -> None:
 @click.option("--tls", is_flag=True, help="Serve HTTPS with a generated self-signed certificate.")
 @click.option("--auth", type=click.Choice(["basic", "ntlm"]), default="basic", show_default=True)
 @click.option("--user", default="hvnet", show_default=True, help="The user name clients log on with.")
-def serve(fixture: str, bind: str, port: int, state: str | None, tls: bool, auth: str, user: str) -> None:
+@click.option("--jea-role", "jea_role", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="Enforce this JEA role capability file (.psrc, e.g. from `hvnet jea-role`).")
+def serve(
+    fixture: str, bind: str, port: int, state: str | None, tls: bool, auth: str, user: str, jea_role: str | None
+) -> None:
     """Serve FIXTURE (a SimulatedHost document) at http(s)://HOST:PORT/wsman."""
     password = os.environ.get(PASSWORD_ENV, "")
     if not password:
         raise _fail(f"set the password clients must use in the environment variable {PASSWORD_ENV}")
-    host = _load_host(fixture, state)
+    host = _load_host(fixture, state, jea_role)
 
     from engine.sim import start_simulator
 

@@ -27,6 +27,7 @@ __all__ = [
     "DiffResult",
     "describe_staleness",
     "diff",
+    "failed_host",
     "fingerprint",
     "fingerprint_parts",
     "plan_host",

@@ -19,6 +19,8 @@ import shutil
 import struct
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,32 +69,50 @@ def check_basic(header: str | None, credentials: Credentials) -> str:
 
 
 class _NtlmUserFile:
-    """pyspnego's NTLM acceptor reads users from the file named by env NTLM_USER_FILE
-    (process-wide). Every NTLM server of this process adds its user to one private file."""
+    """pyspnego's NTLM acceptor reads users from the file named by env NTLM_USER_FILE, and
+    only at the moment it processes the client's AUTHENTICATE message. Each set of
+    credentials gets its own private file, and ``accepting(path)`` points the variable at
+    the right one for the duration of one handshake step (under a process-wide lock), so
+    several NTLM servers in one process may give the same user different passwords."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self.step_lock = threading.Lock()
         self._dir: str | None = None
-        self._lines: list[str] = []
+        self._paths: dict[tuple[str, str], str] = {}
 
-    def add(self, credentials: Credentials) -> None:
+    def add(self, credentials: Credentials) -> str:
         if ":" in credentials.password or ":" in credentials.username:
             raise ValueError("NTLM users and passwords must not contain ':' (NTLM_USER_FILE format)")
-        domain, _, user = credentials.username.rpartition("\\")
-        line = f"{domain}:{user}:{credentials.password}"
+        key = (credentials.username, credentials.password)
         with self._lock:
-            if line in self._lines:
-                return
+            if key in self._paths:
+                return self._paths[key]
             if self._dir is None:
                 self._dir = tempfile.mkdtemp(prefix="hvnet-sim-ntlm-")
                 atexit.register(shutil.rmtree, self._dir, True)
-            self._lines.append(line)
-            path = os.path.join(self._dir, "users")
-            fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            domain, _, user = credentials.username.rpartition("\\")
+            path = os.path.join(self._dir, f"users-{len(self._paths)}")
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write("\n".join(self._lines) + "\n")
-            os.replace(path + ".tmp", path)
+                handle.write(f"{domain}:{user}:{credentials.password}\n")
+            self._paths[key] = path
+            os.environ.setdefault("NTLM_USER_FILE", path)  # the acceptor refuses to start without one
+            return path
+
+    @contextmanager
+    def accepting(self, path: str | None) -> Iterator[None]:
+        if path is None:
+            yield
+            return
+        with self.step_lock:
+            previous = os.environ.get("NTLM_USER_FILE")
             os.environ["NTLM_USER_FILE"] = path
+            try:
+                yield
+            finally:
+                if previous is not None:
+                    os.environ["NTLM_USER_FILE"] = previous
 
 
 NTLM_USERS = _NtlmUserFile()
@@ -103,6 +123,7 @@ class NegotiateState:
     """Per-connection NTLM/SPNEGO state."""
 
     context: Any = None
+    user_file: str | None = None  # this server's NTLM user file (see _NtlmUserFile)
     complete: bool = False
     user: str = ""
     scheme: str = "Negotiate"
@@ -126,7 +147,8 @@ class NegotiateState:
             self.context = spnego.server(protocol=protocol)
             self.complete = False
         try:
-            out = self.context.step(token)
+            with NTLM_USERS.accepting(self.user_file):
+                out = self.context.step(token)
         except SpnegoError:
             self.context = None
             raise AuthFailed("Negotiate") from None

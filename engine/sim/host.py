@@ -36,6 +36,7 @@ class SimulatedHost:
         state_path: str | Path | None = None,
         counters: dict[str, Any] | None = None,
         dropped: bool = False,
+        jea_role: str | Path | None = None,
     ) -> None:
         self.model = model
         self.name = model.computer_name
@@ -45,20 +46,28 @@ class SimulatedHost:
         self.lock = threading.RLock()
         self._dropped = dropped
         self.registry: Registry = build_registry(self)
+        # A JEA role capability file (.psrc): only its cmdlets/parameters are visible (engine.jea).
+        self.jea_role = str(jea_role) if jea_role is not None else None
+        if self.jea_role is not None:
+            from engine.jea import load_role_capability, restrict_registry
+
+            self.registry = restrict_registry(self.registry, load_role_capability(self.jea_role))
 
     # ---- construction -------------------------------------------------------------
     @classmethod
-    def from_fixture(cls, path: str | Path, state_path: str | Path | None = None) -> SimulatedHost:
+    def from_fixture(
+        cls, path: str | Path, state_path: str | Path | None = None, *, jea_role: str | Path | None = None
+    ) -> SimulatedHost:
         """Load from the state file if it exists, else from the fixture (then write the state)."""
         if state_path is not None and Path(state_path).exists():
-            return cls.from_state(state_path)
+            return cls.from_state(state_path, jea_role=jea_role)
         loaded = load_fixture_file(path)
-        host = cls(loaded.model, loaded.faults, state_path)
+        host = cls(loaded.model, loaded.faults, state_path, jea_role=jea_role)
         host.save()
         return host
 
     @classmethod
-    def from_state(cls, state_path: str | Path) -> SimulatedHost:
+    def from_state(cls, state_path: str | Path, *, jea_role: str | Path | None = None) -> SimulatedHost:
         data = json.loads(Path(state_path).read_text(encoding="utf-8"))
         raw_faults = data.get("faults") or {}
         faults = Faults(
@@ -72,6 +81,7 @@ class SimulatedHost:
             state_path,
             counters=data.get("counters"),
             dropped=bool(data.get("dropped", False)),
+            jea_role=jea_role if jea_role is not None else data.get("jea_role"),
         )
 
     # ---- SimHostAPI ---------------------------------------------------------------
@@ -116,6 +126,7 @@ class SimulatedHost:
                 "model": self.model.to_json(),
                 "faults": dataclasses.asdict(self.faults),
                 "dropped": self._dropped,
+                "jea_role": self.jea_role,
                 "counters": self.counters,
             }
 

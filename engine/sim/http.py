@@ -44,6 +44,7 @@ class SimHTTPServer(ThreadingHTTPServer):
         self.service = service
         self.auth = auth
         self.credentials = credentials
+        self.ntlm_user_file: str | None = None  # set by start_simulator for auth="ntlm"
         self.ssl_context = ssl_context
         self._counter_lock = threading.Lock()
         self._requests = 0
@@ -86,7 +87,7 @@ class WinRMRequestHandler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        self.negotiate = NegotiateState()
+        self.negotiate = NegotiateState(user_file=self.server.ntlm_user_file)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - BaseHTTPRequestHandler's name
         log.debug("http: " + format, *args)

@@ -91,11 +91,11 @@ def start_simulator(
     if not password:
         raise ValueError("a password is required")
     credentials = Credentials(username, password)
-    if auth == "ntlm":
-        NTLM_USERS.add(credentials)
+    user_file = NTLM_USERS.add(credentials) if auth == "ntlm" else None
     certificate = generate_certificate(bind) if tls else None
     context = server_context(certificate) if certificate else None
     httpd = SimHTTPServer(
         (bind, port), WSManService(host), auth=auth, credentials=credentials, ssl_context=context
     )
+    httpd.ntlm_user_file = user_file
     return SimServer(httpd, certificate)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 from collections import Counter
@@ -11,6 +12,7 @@ import pytest
 from engine.errors import PlanError
 from engine.fleet import (
     UNGROUPED,
+    FleetProgress,
     MaxUnavailable,
     Shard,
     TimedOut,
@@ -132,3 +134,23 @@ def test_a_bug_in_the_work_is_raised_not_swallowed():
 
     with pytest.raises(RuntimeError, match="bug"):
         run_with_deadlines([1, 2], work, parallelism=2, timeout_s=None)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_shows_hosts_done_and_failures_on_a_terminal_and_nothing_otherwise():
+    terminal = _Terminal()
+    with FleetProgress(3, "reading hosts", terminal) as progress:
+        progress.advance(False)
+        progress.advance(True)
+        progress.advance(False)
+        progress._bar.refresh()
+        shown = terminal.getvalue()
+    assert "reading hosts" in shown and "3/3" in shown and "1 failed" in shown
+    quiet = io.StringIO()
+    with FleetProgress(3, "reading hosts", quiet) as progress:
+        progress.advance(True)
+    assert quiet.getvalue() == "" and progress.failures == 1
