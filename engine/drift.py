@@ -447,5 +447,5 @@ def _result(states: list[_HostState], options: DriftOptions, started_at: datetim
     }
     doc["started_at"] = started_at.isoformat().replace("+00:00", "Z")
     doc["duration_seconds"] = round(seconds, 3)
-    code = exit_code_of([h["status"] for h in doc["hosts"]])
+    doc["exit_code"] = code = exit_code_of([h["status"] for h in doc["hosts"]])
     return DriftResult(doc, code, outcomes)

@@ -91,6 +91,7 @@ def merge_reports(reports: Sequence[tuple[str, dict[str, Any]]]) -> dict[str, An
     missing = missing_shards([_shard_of(doc) for _, doc in reports])
     if missing:
         merged["missing_shards"] = missing
+    merged["exit_code"] = merge_exit_code(merged)
     return merged
 
 

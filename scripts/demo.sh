@@ -13,5 +13,17 @@ run() {
     "$HVNET_VENV/bin/hvnet" "$@"
 }
 
+# The example's simulated host keeps its state in manifests/examples/lab/.hvnet/ (git-ignored);
+# the demo starts from the fixture each time so the first plan shows the full change set.
+if [ "${HVNET_DEMO_KEEP_STATE:-}" = "" ]; then
+    rm -rf "$EXAMPLES"/lab/.hvnet
+fi
+
 run validate "$EXAMPLES"
 run graph "$EXAMPLES" --format mermaid
+run plan "$EXAMPLES"
+# The main job: converge the simulated host (disruptive changes — the SET switch and the
+# SR-IOV NIC restarts — are approved explicitly), then prove idempotence: a plan with
+# --detailed-exitcode exits 0 only when there is nothing left to change.
+run apply "$EXAMPLES" --auto-approve --allow-disruptive
+run plan "$EXAMPLES" --detailed-exitcode

@@ -53,7 +53,9 @@ def merge_command(
     for shard in merged.get("missing_shards", []):
         err(f"warning: shard {shard} did not report: its hosts were not checked")
     counts = ", ".join(f"{n} {s}" for s, n in merged["status_summary"].items()) or "no hosts"
-    err(f"Merged {plural(len(reports), 'report')}: {plural(len(merged['hosts']), 'host')} ({counts}).")
-    return merge_exit_code(merged) if exit_code else EXIT_OK
+    code = merge_exit_code(merged)
+    err(f"Merged {plural(len(reports), 'report')}: {plural(len(merged['hosts']), 'host')} ({counts}); "
+        f"drift exit code {code}.")
+    return code if exit_code else EXIT_OK
 
 

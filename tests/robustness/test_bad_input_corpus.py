@@ -78,7 +78,8 @@ def test_a_directory_of_every_bad_case_reports_them_all_in_one_run(tmp_path: Pat
     """validate reports every problem, not the first: all files at once, one error each at least."""
     folder = tmp_path / "all"
     folder.mkdir()
-    cases = [c for c in CASES if c.with_inventory]
+    # Cross-reference cases conflict with each other's names once together; the rest stand alone.
+    cases = [c for c in CASES if c.with_inventory and not c.name.startswith("xref-")]
     for case in cases:
         (folder / case.path.name).write_bytes(case.path.read_bytes())
     result = CliRunner().invoke(validate_command, [str(BASE_INVENTORY), str(folder)])

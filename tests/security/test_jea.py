@@ -166,8 +166,8 @@ def test_a_call_outside_the_role_fails_like_a_jea_endpoint(
 ) -> None:
     fixture = EXAMPLE_LAB / "sim" / "lab1.yaml"
     with served(fixture, tmp_path / "state.json", PASSWORD, jea_role=str(role_file)) as endpoint:
-        ps = _invoke(endpoint.port, *commands)
         before = json.dumps(endpoint.host.model.to_json(), sort_keys=True)
+        ps = _invoke(endpoint.port, *commands)
     assert ps.had_errors
     assert any(error_id in str(e.fq_error) for e in ps.streams.error), [str(e) for e in ps.streams.error]
     assert json.dumps(endpoint.host.model.to_json(), sort_keys=True) == before
