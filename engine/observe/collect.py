@@ -43,6 +43,8 @@ def _expand(setting: str, *properties: str) -> Pipeline:
 # (statement key, pipeline), in the order they run. The keys are what parse_observed reads.
 COLLECTION: tuple[tuple[str, Pipeline], ...] = (
     ("vmhost", _read("Get-VMHost", None, "ComputerName", "IovSupport", "IovSupportReasons")),
+    # The OS build drives build-dependent defaults (SET load balancing, bandwidth mode).
+    ("os", _read("Get-CimInstance", {"ClassName": "Win32_OperatingSystem"}, "BuildNumber")),
     (
         "nics",
         _read(
