@@ -241,11 +241,11 @@ def _switch_steps(ctx: ChangeContext, b: _Builder) -> None:
     if ctx.changed("type"):
         new_type = str(ctx.after("type"))
         if new_type.casefold() == "external":
-            set_params["NetAdapterName"] = list(ctx.new_switch.get("uplinks") or [])
+            set_params.update(_bind_uplink(list(ctx.new_switch.get("uplinks") or []), sw.allow_management_os))
         else:
             set_params["SwitchType"] = new_type.capitalize()
     elif ctx.changed("uplinks") and not sw.embedded_teaming:
-        set_params["NetAdapterName"] = list(ctx.after("uplinks") or [])
+        set_params.update(_bind_uplink(list(ctx.after("uplinks") or []), sw.allow_management_os))
     if set_params:
         b.add([switch_by_id(sw.id), Cmdlet.of("Set-VMSwitch", set_params)], f"update switch {sw.name}")
     if ctx.changed("uplinks") and sw.embedded_teaming:
@@ -274,6 +274,17 @@ def _switch_steps(ctx: ChangeContext, b: _Builder) -> None:
         else:
             b.add([switch_by_id(sw.id), Cmdlet.of("Set-VMSwitch", AllowManagementOS=False)],
                   f"remove every host vNIC of {sw.name}")
+
+
+def _bind_uplink(uplinks: list[str], allow_management_os: bool) -> dict[str, Any]:
+    """Set-VMSwitch parameters that (re)bind a non-SET switch's one uplink.
+
+    -NetAdapterName takes a single name, and without -AllowManagementOS Hyper-V assumes
+    $true and adds a host vNIC (hyperv-model §2.1 "Giving a NIC implies External, and
+    AllowManagementOS then defaults to true"): pass the current value so a rebind never
+    changes the host vNICs; the allowManagementOS rule handles those on its own.
+    """
+    return {"NetAdapterName": uplinks[0] if len(uplinks) == 1 else uplinks, "AllowManagementOS": allow_management_os}
 
 
 def _adapter_steps(ctx: ChangeContext, b: _Builder, *, host_vnic: bool) -> None:
