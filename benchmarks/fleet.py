@@ -1,24 +1,26 @@
 """Fleet drift benchmark: many simulated hosts, injected latency, parallel vs sequential, memory.
 
-    .venv/bin/python benchmarks/fleet.py [--hosts 100] [--latency-ms 30] [--parallelism 32] [--sizes 25,50,100]
+    .venv/bin/python benchmarks/fleet.py [--hosts 100] [--latency-ms 30] [--parallelism 32]
+                                         [--sizes 25,50,100] [--simulators served|inproc] [--sim-processes 4]
 
-What it does (all in a temp folder, nothing in the repo is touched):
+What it does (all in temp folders, nothing in the repo is touched):
 
 1. generates N ``SimulatedHost`` fixtures (the example lab's host, renamed, with
    ``faults.latencyMs`` added to every HTTP request) and an inventory of N hosts with
-   ``transport: sim`` and the example lab's manifests;
-2. runs a fleet drift (``engine.drift.run_drift``: the same code as ``hvnet drift``,
+   the example lab's manifests;
+2. runs a fleet drift (``engine.drift.run_drift``: the code behind ``hvnet drift``,
    read + plan + health + report, ``--fix none``) at ``--parallelism 32`` and at
    ``--parallelism 1``, in the same run, and prints both times and the speed-up;
 3. for each size in ``--sizes``, runs the parallel drift in a fresh child process and
-   reports its peak RSS above the process's baseline after imports, next to the size of
-   the report JSON it produced.
+   reports its peak RSS above the baseline after imports, next to the size of the
+   report JSON it produced.
 
-Every host runs its own simulator in-process (one per session, started when the host
-is read and stopped when it is done) and is reached through pypsrp over HTTP on loopback:
-the real fleet code path. The client, the simulators and the latency sleeps share one
-Python process (and its GIL), so the parallel time includes the simulators' CPU work —
-a real fleet's hosts do that work on their own CPUs.
+Simulators: ``served`` (default) starts ``--sim-processes`` ``hvnet sim serve``
+processes and points the N inventory hosts at them round-robin (``transport: psrp``):
+every host still has its own inventory entry, session, runspace pool and HTTP
+connection — the real fleet path — but N hosts share a few simulator processes, so the
+client's CPU is measured apart from the simulators'. ``inproc`` runs one simulator per
+host inside the client process (``transport: sim``), sharing its GIL.
 """
 
 from __future__ import annotations

@@ -35,13 +35,17 @@ from engine.errors import EngineError, HostTimeout, LockHeld
 from engine.fleet import (
     DEFAULT_GROUP_LABEL,
     DEFAULT_HOST_TIMEOUT_S,
+    FIX_MODES,
+    FixPolicy,
     FleetProgress,
     MaxUnavailable,
+    Selection,
     Shard,
     TimedOut,
     group_hosts,
     plan_waves,
     run_with_deadlines,
+    select_changes,
     select_shard,
 )
 from engine.health import HostHealth, host_health, unavailable_health
@@ -60,7 +64,7 @@ from engine.orchestrate import (
     select_hosts,
     unreachable_plan,
 )
-from engine.plan.model import Change, HostPlan, Plan
+from engine.plan.model import Plan
 from engine.report_merge import exit_code_of
 
 __all__ = [
@@ -75,80 +79,7 @@ __all__ = [
     "select_changes",
 ]
 
-FIX_MODES = ("none", "safe", "all")
-
 log = get_logger()
-
-
-# --- which changes a run may make (pure) -----------------------------------------------
-
-
-@dataclass(frozen=True)
-class FixPolicy:
-    mode: str = "none"  # none | safe | all
-    allow_disruptive: bool = False
-    allow_management_path: bool = False
-
-
-@dataclass(frozen=True)
-class Selection:
-    changes: tuple[Change, ...] = ()  # to make now, plan order
-    waiting: dict[str, str] = field(default_factory=dict)  # address -> why it is awaiting approval
-
-    @property
-    def disruptive(self) -> bool:
-        return any(c.disruptive for c in self.changes)
-
-
-def _withhold_reason(change: Change, policy: FixPolicy, hold_disruptive: str | None) -> str | None:
-    if change.risk == "management-path" and not policy.allow_management_path:
-        return ("touches the management path (the connection hvnet uses); drift fixes it only with "
-                "--allow-management-path")
-    if not change.disruptive:
-        return None
-    if hold_disruptive:
-        return hold_disruptive
-    if policy.mode == "safe":
-        return f"disruptive (risk {change.risk}); --fix safe makes only non-disruptive changes"
-    if not policy.allow_disruptive:
-        return f"disruptive (risk {change.risk}); needs --fix all --allow-disruptive"
-    return None
-
-
-def select_changes(plan: HostPlan, policy: FixPolicy, *, hold_disruptive: str | None = None) -> Selection:
-    """The changes ``policy`` lets this run make on one host, and why each other one waits.
-
-    ``hold_disruptive``: withhold every disruptive change with this reason (a stopped
-    rolling group). A change whose prerequisite is withheld or blocked is withheld too,
-    so the executor never runs a step whose object was not created.
-    """
-    if policy.mode == "none":
-        return Selection()
-    waiting: dict[str, str] = {}
-    chosen: list[Change] = []
-    blocked = {c.address for c in plan.pending if c.action == BLOCKED}
-    for change in plan.pending:
-        if change.action == BLOCKED:
-            continue
-        reason = _withhold_reason(change, policy, hold_disruptive)
-        if reason is None:
-            chosen.append(change)
-        else:
-            waiting[change.address] = reason
-    step_owner = {step.id: c.address for c in plan.changes for step in c.steps}
-    changed = True
-    while changed:  # withhold the dependents of withheld changes, transitively
-        changed = False
-        for change in list(chosen):
-            needs = list(change.requires) + [step_owner.get(d, "") for s in change.steps for d in s.depends_on]
-            culprit = next((a for a in needs if a and a != change.address and (a in waiting or a in blocked)), None)
-            if culprit is not None:
-                state = "is blocked" if culprit in blocked else "is awaiting approval"
-                waiting[change.address] = f"requires {culprit}, which {state}"
-                chosen.remove(change)
-                changed = True
-    ordered = {c.address: i for i, c in enumerate(plan.changes)}
-    return Selection(tuple(chosen), dict(sorted(waiting.items(), key=lambda kv: ordered.get(kv[0], 0))))
 
 
 # --- the run (I/O) ----------------------------------------------------------------------
@@ -205,7 +136,8 @@ def run_drift(
     fixing = options.policy.mode != "none"
     collector = locking_collector(LockSettings(options.lock_ttl_s, options.run_id)) if fixing else None
     try:
-        _read_all(states, hooks, collector, options.parallelism, options.host_timeout_s, progress_stream)
+        _read_all(states, hooks, collector, options.parallelism, options.host_timeout_s, progress_stream,
+                  keep_open=fixing)
         if fixing:
             _fix_all(states, options, hooks, progress_stream)
     finally:
@@ -232,10 +164,12 @@ class _Read:
 
 
 def _read_all(states: list[_HostState], hooks: Hooks, collector: Any, parallelism: int,
-              timeout_s: float | None, stream: IO[str] | None) -> None:
+              timeout_s: float | None, stream: IO[str] | None, *, keep_open: bool) -> None:
+    """Read and plan every host; ``keep_open``: keep each session (and lock) for fixing."""
     with FleetProgress(len(states), "reading hosts", stream) as progress:
         results = run_with_deadlines(
-            states, lambda s: _read(s.run, hooks, collector), parallelism=parallelism, timeout_s=timeout_s,
+            states, lambda s: _read(s.run, hooks, collector, keep_open), parallelism=parallelism,
+            timeout_s=timeout_s,
             late=lambda _s, r: _release(r.run),
             on_done=lambda _s, r: progress.advance(isinstance(r, TimedOut) or not r.run.reachable))
     for state, result in zip(states, results, strict=True):
@@ -248,7 +182,7 @@ def _read_all(states: list[_HostState], hooks: Hooks, collector: Any, parallelis
         state.outcome.unreachable = not result.run.reachable and not isinstance(result.run.error, LockHeld)
 
 
-def _read(template: HostRun, hooks: Hooks, collector: Any) -> _Read:
+def _read(template: HostRun, hooks: Hooks, collector: Any, keep_open: bool) -> _Read:
     begin = time.monotonic()
     run = HostRun(template.inv_host, resources=template.resources)
     plan_one(run, hooks, collector)
@@ -256,6 +190,8 @@ def _read(template: HostRun, hooks: Hooks, collector: Any) -> _Read:
         health = host_health(run.resources, run.observed)
     else:
         health = unavailable_health(run.name, describe_error(run.error) if run.error else "not read")
+    if not keep_open or not run.reachable or (run.plan is not None and not run.plan.pending):
+        _release(run)  # done with the host: a fleet run never holds more sessions than it works on
     return _Read(run, health, time.monotonic() - begin)
 
 
@@ -283,6 +219,9 @@ def _fix_all(states: list[_HostState], options: DriftOptions, hooks: Hooks, stre
         assert state.run.plan is not None
         state.selection = select_changes(state.run.plan, options.policy)
         state.outcome.awaiting_approval = list(state.selection.waiting)
+    for state in ready:
+        if not state.selection.changes:
+            _release(state.run)  # nothing to do here: free the host's lock and session now
     direct = [s for s in ready if s.selection.changes and not s.selection.disruptive]
     rolling = [s for s in ready if s.selection.disruptive]
     with FleetProgress(len(direct) + len(rolling), "fixing hosts", stream) as progress:
@@ -373,8 +312,7 @@ def _fix_host(run: HostRun, selection: Selection, hooks: Hooks) -> _Fixed:
     except EngineError as exc:
         errors.append(f"{run.name}: fix stopped: {describe_error(exc)}")
     finally:
-        if lock is not None and lock.held:
-            lock.release()
+        _release(run)
     return _Fixed(results, errors, verified, health, time.monotonic() - begin)
 
 
@@ -407,7 +345,7 @@ def run_status(
     """Read every targeted host (no lock: read-only) and judge its effective state."""
     states = _states(project, select_hosts(project.inventory, list(host_names)))
     try:
-        _read_all(states, hooks or Hooks(), None, parallelism, host_timeout_s, progress_stream)
+        _read_all(states, hooks or Hooks(), None, parallelism, host_timeout_s, progress_stream, keep_open=False)
     finally:
         for state in states:
             if not state.timed_out:

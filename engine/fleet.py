@@ -6,6 +6,8 @@
 - **Rolling groups** (``--group-by LABEL``, ``--max-unavailable N|N%``): hosts with
   disruptive changes to converge are grouped by a label; a group converges in waves of at
   most N hosts and stops at its first failure. Pure scheduling lives in ``plan_waves``.
+- **What a run may change** (``select_changes``): ``--fix`` mode and consent flags,
+  applied to one host's plan; a change whose prerequisite is withheld waits too.
 - **Deadlines** (``run_with_deadlines``): bounded concurrency where a host that exceeds
   its time is given up on (reported, never waited for). Python cannot kill a thread, so
   the abandoned worker is a daemon thread: it finishes (or dies with the process) on its
@@ -25,13 +27,17 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Generic, TypeVar
 
 from engine.errors import PlanError
+from engine.plan.model import Change, HostPlan
 
 __all__ = [
     "DEFAULT_GROUP_LABEL",
+    "FIX_MODES",
     "DEFAULT_HOST_TIMEOUT_S",
     "UNGROUPED",
+    "FixPolicy",
     "FleetProgress",
         "MaxUnavailable",
+    "Selection",
     "Shard",
     "TimedOut",
     "group_hosts",
@@ -39,6 +45,7 @@ __all__ = [
     "parse_shard",
     "plan_waves",
     "run_with_deadlines",
+    "select_changes",
     "select_shard",
     "shard_of",
 ]
@@ -46,6 +53,8 @@ __all__ = [
 DEFAULT_HOST_TIMEOUT_S = 300.0
 DEFAULT_GROUP_LABEL = "cluster"
 UNGROUPED = ""  # the group of hosts without the label (they roll together: the safe choice)
+FIX_MODES = ("none", "safe", "all")
+BLOCKED = "blocked"
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -138,6 +147,77 @@ def plan_waves(hosts: Sequence[str], limit: int) -> list[list[str]]:
     if limit < 1:
         raise ValueError("a wave needs at least one host")
     return [list(hosts[i:i + limit]) for i in range(0, len(hosts), limit)]
+
+
+# --- which changes a scheduled run may make -------------------------------------------
+
+
+@dataclass(frozen=True)
+class FixPolicy:
+    mode: str = "none"  # none | safe | all
+    allow_disruptive: bool = False
+    allow_management_path: bool = False
+
+
+@dataclass(frozen=True)
+class Selection:
+    changes: tuple[Change, ...] = ()  # to make now, plan order
+    waiting: dict[str, str] = field(default_factory=dict)  # address -> why it is awaiting approval
+
+    @property
+    def disruptive(self) -> bool:
+        return any(c.disruptive for c in self.changes)
+
+
+def _withhold_reason(change: Change, policy: FixPolicy, hold_disruptive: str | None) -> str | None:
+    if change.risk == "management-path" and not policy.allow_management_path:
+        return ("touches the management path (the connection hvnet uses); drift fixes it only with "
+                "--allow-management-path")
+    if not change.disruptive:
+        return None
+    if hold_disruptive:
+        return hold_disruptive
+    if policy.mode == "safe":
+        return f"disruptive (risk {change.risk}); --fix safe makes only non-disruptive changes"
+    if not policy.allow_disruptive:
+        return f"disruptive (risk {change.risk}); needs --fix all --allow-disruptive"
+    return None
+
+
+def select_changes(plan: HostPlan, policy: FixPolicy, *, hold_disruptive: str | None = None) -> Selection:
+    """The changes ``policy`` lets this run make on one host, and why each other one waits.
+
+    ``hold_disruptive``: withhold every disruptive change with this reason (a stopped
+    rolling group). A change whose prerequisite is withheld or blocked is withheld too,
+    so the executor never runs a step whose object was not created.
+    """
+    if policy.mode == "none":
+        return Selection()
+    waiting: dict[str, str] = {}
+    chosen: list[Change] = []
+    blocked = {c.address for c in plan.pending if c.action == BLOCKED}
+    for change in plan.pending:
+        if change.action == BLOCKED:
+            continue
+        reason = _withhold_reason(change, policy, hold_disruptive)
+        if reason is None:
+            chosen.append(change)
+        else:
+            waiting[change.address] = reason
+    step_owner = {step.id: c.address for c in plan.changes for step in c.steps}
+    changed = True
+    while changed:  # withhold the dependents of withheld changes, transitively
+        changed = False
+        for change in list(chosen):
+            needs = list(change.requires) + [step_owner.get(d, "") for s in change.steps for d in s.depends_on]
+            culprit = next((a for a in needs if a and a != change.address and (a in waiting or a in blocked)), None)
+            if culprit is not None:
+                state = "is blocked" if culprit in blocked else "is awaiting approval"
+                waiting[change.address] = f"requires {culprit}, which {state}"
+                chosen.remove(change)
+                changed = True
+    ordered = {c.address: i for i, c in enumerate(plan.changes)}
+    return Selection(tuple(chosen), dict(sorted(waiting.items(), key=lambda kv: ordered.get(kv[0], 0))))
 
 
 # --- bounded concurrency with per-host deadlines ---------------------------------------

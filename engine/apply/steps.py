@@ -69,9 +69,15 @@ class _Builder:
     def __init__(self) -> None:
         self.steps: list[Step] = []
 
-    def add(self, commands: list[Cmdlet], description: str, *, chained: bool = True) -> str:
+    def add(
+        self, commands: list[Cmdlet], description: str, *, chained: bool = True, after: tuple[str, ...] | None = None
+    ) -> str:
+        """Append a step; by default it depends on the previous one, or exactly on ``after``.
+
+        Fewer dependencies let the executor batch independent steps into one round trip.
+        """
         sid = str(len(self.steps) + 1)
-        deps = (self.steps[-1].id,) if chained and self.steps else ()
+        deps = after if after is not None else (self.steps[-1].id,) if chained and self.steps else ()
         self.steps.append(Step(sid, Pipeline(tuple(commands)), description, True, deps))
         return sid
 
@@ -192,6 +198,7 @@ def _create_switch(b: _Builder, name: str, settings: dict[str, Any]) -> None:
                 Cmdlet.of("Set-VMSwitchTeam", LoadBalancingAlgorithm=settings["loadBalancingAlgorithm"]),
             ],
             f"set load balancing on {name}",
+            after=(created,),
         )
     if "defaultFlowMinimumBandwidthWeight" in settings:
         b.add(
@@ -202,6 +209,7 @@ def _create_switch(b: _Builder, name: str, settings: dict[str, Any]) -> None:
                 ),
             ],
             f"set default flow weight on {name}",
+            after=(created,),
         )
 
 
@@ -331,10 +339,14 @@ def _adapter_steps(ctx: ChangeContext, b: _Builder, *, host_vnic: bool) -> None:
 
 
 def _hnv_steps(ctx: ChangeContext, b: _Builder) -> None:
-    for pipe in ctx.hnv_remove:
-        b.add(list(pipe.commands), f"remove {pipe.commands[-1].name.removeprefix('Remove-NetVirtualization')}")
+    # Records are independent of each other (a lookup record may name a remote host's PA);
+    # only a re-added record must wait for the removals, which free its key.
+    removed = tuple(
+        b.add(list(pipe.commands), f"remove {pipe.commands[-1].name.removeprefix('Remove-NetVirtualization')}", after=())
+        for pipe in ctx.hnv_remove
+    )
     for cmd in ctx.hnv_add:
-        b.add([cmd], f"add {cmd.name.removeprefix('New-NetVirtualization')}")
+        b.add([cmd], f"add {cmd.name.removeprefix('New-NetVirtualization')}", after=removed)
 
 
 def _sriov_steps(ctx: ChangeContext, b: _Builder) -> None:
@@ -342,6 +354,14 @@ def _sriov_steps(ctx: ChangeContext, b: _Builder) -> None:
     escaped = wildcard_escape(nic)
     if ctx.changed("enabled") and ctx.after("enabled") is False:
         b.add([Cmdlet.of("Disable-NetAdapterSriov", Name=escaped)], f"disable SR-IOV on {nic}")
+        return
+    if ctx.changed("enabled") and ctx.changed("numVFs"):
+        # One Set-NetAdapterSriov with -Enabled and -NumVFs: one NIC restart, not two.
+        b.add(
+            [Cmdlet.of("Get-NetAdapterSriov", Name=escaped),
+             Cmdlet.of("Set-NetAdapterSriov", Enabled=True, NumVFs=int(ctx.after("numVFs")))],
+            f"enable SR-IOV with {ctx.after('numVFs')} VFs on {nic} (the NIC restarts)",
+        )
         return
     if ctx.changed("enabled"):
         b.add([Cmdlet.of("Enable-NetAdapterSriov", Name=escaped)], f"enable SR-IOV on {nic}")

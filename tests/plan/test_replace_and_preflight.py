@@ -120,7 +120,9 @@ def test_sriov_changes_restart_the_nic() -> None:
               observed(net_adapters=[nic("P1")]))
     c = change_of(hp, f"{HOST}/SriovPolicy/pf/P1")
     assert (c.action, c.risk, c.disruptive, c.target) == ("update", "nic-restart", True, "P1")
-    assert cmdlets(c) == [["Enable-NetAdapterSriov"], ["Get-NetAdapterSriov", "Set-NetAdapterSriov"]]
+    # Enabling and sizing together is ONE Set-NetAdapterSriov: the NIC restarts once, not twice.
+    assert cmdlets(c) == [["Get-NetAdapterSriov", "Set-NetAdapterSriov"]]
+    assert c.steps[0].pipeline.commands[1].params == {"Enabled": True, "NumVFs": 8}
 
 
 def test_sriov_preflight_reasons() -> None:
