@@ -31,12 +31,12 @@ from engine.plan.model import Change, HostPlan
 
 __all__ = [
     "DEFAULT_GROUP_LABEL",
-    "FIX_MODES",
     "DEFAULT_HOST_TIMEOUT_S",
+    "FIX_MODES",
     "UNGROUPED",
     "FixPolicy",
     "FleetProgress",
-        "MaxUnavailable",
+    "MaxUnavailable",
     "Selection",
     "Shard",
     "TimedOut",
@@ -54,7 +54,7 @@ DEFAULT_HOST_TIMEOUT_S = 300.0
 DEFAULT_GROUP_LABEL = "cluster"
 UNGROUPED = ""  # the group of hosts without the label (they roll together: the safe choice)
 FIX_MODES = ("none", "safe", "all")
-BLOCKED = "blocked"
+BLOCKED = "blocked"  # the plan action of a change that needs a VM off (never made)
 
 T = TypeVar("T")
 R = TypeVar("R")

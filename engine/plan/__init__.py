@@ -20,6 +20,7 @@ from engine.observe.model import ObservedHost
 from engine.plan.desired_io import resources_from_json, resources_to_json
 from engine.plan.diff import DiffResult, diff
 from engine.plan.fingerprint import describe_staleness, fingerprint, fingerprint_parts
+from engine.plan.gc_pause import gc_paused
 from engine.plan.model import Change, HostError, HostPlan, Plan
 from engine.transport.command import Cmdlet, Pipeline, Ref, Step
 
@@ -74,18 +75,19 @@ def _remap(step: Step, mapping: dict[str, str]) -> Step:
 
 def plan_host(inv_host: InventoryHost, resources: list[Resource], observed: ObservedHost) -> HostPlan:
     """The plan of one host. Pure: no I/O."""
-    result = diff(resources, observed)
-    parts = fingerprint_parts(observed)
-    return HostPlan(
-        name=inv_host.name,
-        connection=inv_host.connection.to_json(),
-        observed_fingerprint=fingerprint(parts),
-        changes=_renumber(result.changes),
-        desired=resources_to_json(list(result.resources)),
-        errors=result.errors,
-        unmanaged=result.unmanaged,
-        fingerprint_parts=parts,
-    )
+    with gc_paused():
+        result = diff(resources, observed)
+        parts = fingerprint_parts(observed)
+        return HostPlan(
+            name=inv_host.name,
+            connection=inv_host.connection.to_json(),
+            observed_fingerprint=fingerprint(parts),
+            changes=_renumber(result.changes),
+            desired=resources_to_json(list(result.resources)),
+            errors=result.errors,
+            unmanaged=result.unmanaged,
+            fingerprint_parts=parts,
+        )
 
 
 def failed_host(inv_host: InventoryHost, resources: list[Resource], error: BaseException) -> HostPlan:

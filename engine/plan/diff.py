@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import networkx as nx
 
 from engine.errors import ManifestError
-from engine.graph import KIND_RANK, apply_order, build_graph
+from engine.graph import KIND_RANK, build_graph_and_order
 from engine.model.resources import (
     HostVNic,
     NetworkVirtualization,
@@ -28,6 +28,7 @@ from engine.plan.diff_adapter import diff_host_vnic, diff_vm_adapter
 from engine.plan.diff_hnv import cr_key, declared_hnv_keys, diff_hnv, lr_key, pa_key
 from engine.plan.diff_sriov import diff_sriov
 from engine.plan.diff_switch import diff_switch
+from engine.plan.gc_pause import gc_paused
 from engine.plan.model import Change, HostError
 from engine.plan.resolve import expand_policies, select_nics
 
@@ -65,6 +66,11 @@ def _fallback_order(resources: list[Resource]) -> list[str]:
 
 
 def diff(resources: list[Resource], observed: ObservedHost) -> DiffResult:
+    with gc_paused():
+        return _diff(resources, observed)
+
+
+def _diff(resources: list[Resource], observed: ObservedHost) -> DiffResult:
     expansion = expand_policies(resources, observed)
     expanded = list(expansion.resources)
     hc = HostContext(observed, expanded, find_management_path(observed, expanded))
@@ -77,18 +83,18 @@ def diff(resources: list[Resource], observed: ObservedHost) -> DiffResult:
     }
     graph: nx.DiGraph | None
     try:
-        graph = build_graph(expanded, nic_of_switch)
-        order = apply_order(graph)
+        graph, order = build_graph_and_order(expanded, nic_of_switch)
     except ManifestError as exc:  # a cycle or duplicate: still plan, in a stable fallback order
         graph = None
         order = _fallback_order(expanded)
         hc.errors.extend(HostError(d.summary, "", str(d.position or "")) for d in exc.diagnostics)
-    by_address = {r.address: r for r in expanded}
+    by_address: dict[str, Resource] = {}
     changes: dict[str, Change] = {}
     for res in [r for r in expanded if isinstance(r, VMSwitch)] + [r for r in expanded if not isinstance(r, VMSwitch)]:
         change = _diff_one(hc, res)
-        if change is not None:
-            changes[res.address] = change
+        if change is not None:  # change.address is res.address, already computed (a property: not free)
+            changes[change.address] = change
+            by_address[change.address] = res
     ordered = [changes[a] for a in order if a in changes]
     ordered = [_with_requires(c, by_address[c.address], changes, graph, hc) for c in ordered]
     return DiffResult(tuple(ordered), tuple(hc.errors), unmanaged_objects(observed, expanded), tuple(expanded))

@@ -148,8 +148,8 @@ def diff_vm_adapter(hc: HostContext, res: VMNetworkAdapter) -> Change | None:
         attrs = [AttributeDiff(k, None, v) for k, v in want.items()]
         if not _hot_plug_ok(vm):
             return _blocked(hc, res, vm, attrs, "adding an adapter")
-        ctx = ChangeContext(res, "create", hc.observed, vm_id=vm.id, settings=want)
-        return make_change(res, "create", "not on the host", ctx=ctx, attributes=attrs)
+        ctx = ChangeContext(res, "create", hc.observed, tuple(attrs), vm_id=vm.id, settings=want)
+        return make_change(res, "create", "not on the host", ctx=ctx, attributes=ctx.attributes)
     attrs = compare_ports(want, a)
     outcome = hc.switches.get((observed_switch(a) or "").casefold())
     if outcome is not None and outcome.action == "replace" and _stays(want, a):
@@ -162,9 +162,9 @@ def diff_vm_adapter(hc: HostContext, res: VMNetworkAdapter) -> Change | None:
     if any(d.name == "macAddress" for d in attrs) and vm.state != "Off":
         return _blocked(hc, res, vm, attrs, "a MAC address change")
     risks = [KEY_RISK.get(d.name, "vnic-blip") for d in attrs]
-    ctx = ChangeContext(res, "update", hc.observed, adapter=a)
+    ctx = ChangeContext(res, "update", hc.observed, tuple(attrs), adapter=a)
     return make_change(res, "update", f"{', '.join(d.name for d in attrs)} can change in place", ctx=ctx,
-                       attributes=attrs, risks=risks)
+                       attributes=ctx.attributes, risks=risks)
 
 
 def diff_host_vnic(hc: HostContext, res: HostVNic) -> Change | None:

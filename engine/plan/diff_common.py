@@ -38,7 +38,9 @@ def make_change(
         warns.insert(0, MANAGEMENT_WARNING.format(what=management))
     steps = ()
     if ctx is not None:
-        steps = steps_for(replace(ctx, action=action, attributes=attrs))
+        if ctx.action != action or ctx.attributes != attrs:  # replace() is slow: only when needed
+            ctx = replace(ctx, action=action, attributes=attrs)
+        steps = steps_for(ctx)
     return Change(
         address=res.address,
         kind=res.kind,

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from engine.plan.gc_pause import gc_paused
 from engine.plan.model import Plan
 from engine.render.json import render_json
 from engine.render.markdown import render_markdown
@@ -16,10 +17,11 @@ FORMATS = ("text", "json", "markdown")
 
 
 def render_plan(plan: Plan, fmt: str = "text", color: bool = False) -> str:
-    if fmt == "text":
-        return render_text(plan, color=color)
-    if fmt == "json":
-        return render_json(plan)
-    if fmt == "markdown":
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)} (got {fmt!r})")
+    with gc_paused():  # rendering allocates a document as big as the plan: no cycles in it
+        if fmt == "text":
+            return render_text(plan, color=color)
+        if fmt == "json":
+            return render_json(plan)
         return render_markdown(plan)
-    raise ValueError(f"format must be one of {', '.join(FORMATS)} (got {fmt!r})")
