@@ -129,6 +129,28 @@ def _use_colour(stream: TextIO) -> bool:
     return bool(isatty and isatty())
 
 
+# Libraries whose records repeat what hvnet reports itself (pypsrp logs every read timeout it
+# retries, with a traceback): shown only from verbosity 3, like their wire traffic.
+_QUIET_LIBRARIES = ("pypsrp", "psrpcore", "spnego", "requests", "urllib3")
+
+
+class _LibraryRecordFilter(logging.Filter):
+    """Below -vvv: drop the chatty libraries' records; below -vv: no tracebacks in any record."""
+
+    def __init__(self, verbosity: int) -> None:
+        super().__init__()
+        self.verbosity = verbosity
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.verbosity < 3 and record.name.split(".", 1)[0] in _QUIET_LIBRARIES:
+            return False
+        if self.verbosity < 2:
+            record.exc_info = None
+            record.exc_text = None
+            record.stack_info = None
+        return True
+
+
 def _level_for(verbosity: int) -> int:
     if verbosity <= 0:
         return logging.WARNING
@@ -185,6 +207,7 @@ def configure_logging(log_format: str = "console", verbosity: int = 0, stream: T
     )
     root = logging.getLogger()
     _remove_handlers(root)
+    handler.addFilter(_LibraryRecordFilter(verbosity))
     handler._hvnet = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbosity >= 3 else logging.WARNING)

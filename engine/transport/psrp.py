@@ -26,6 +26,7 @@ from pypsrp.wsman import WSMan
 from engine.errors import Diagnostic, EngineError, ManifestError, ProtocolError
 from engine.inventory import ConnectionSettings
 from engine.logging import register_secret
+from engine.transport import serialize_cache
 from engine.transport.command import Pipeline
 from engine.transport.retry import RetryPolicy, classify, remote_command_error, with_retry
 from engine.transport.session import check_statements, statements_read_only
@@ -81,6 +82,9 @@ def wsman_arguments(host: str, settings: ConnectionSettings, password: str | Non
         # must wait a little longer than that or every idle poll would fail.
         "read_timeout": settings.operation_timeout + 10,
         "reconnection_retries": 0,  # retries are ours (engine.transport.retry)
+        # pypsrp still re-sends a timed-out Receive 5 times (safe: Receive is idempotent), sleeping
+        # backoff * (2**n - 1) between tries; its default 2 s adds ~2 minutes to one hung answer.
+        "reconnection_backoff": 0.5,
         "cert_validation": _cert_validation(settings),
     }
     if auth == "certificate":
@@ -230,9 +234,13 @@ class PsrpSession:
         built = [[(c.name, psrp_parameters(c)) for c in p.commands] for p in statements]
         read_only = statements_read_only(statements)
 
+        cache_key = serialize_cache.statements_key(statements) if read_only else None
+
         def invoke_once(pool: Any) -> list[list[Any]]:
             try:
-                return self._invoke(pool, statements, built)
+                serialize_cache.install(pool)
+                with serialize_cache.reusing(cache_key):
+                    return self._invoke(pool, statements, built)
             except EngineError:
                 raise
             except Exception:
