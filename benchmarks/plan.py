@@ -9,19 +9,33 @@ adapters, served over real WinRM/PSRP on loopback. Side by side on the same simu
 - per VM, fresh connection: a new connection + pool per VM (the Terraform provider opens
   a WinRM shell per resource read).
 
-Part 2 (plan) is added by the planner: extend ``main`` with more rows.
+Part 2 (plan): the whole ``hvnet plan`` process (a subprocess: interpreter start, imports,
+manifests, the in-process simulator of ``transport: sim`` with its state file, collection,
+diff, render), against the same fixture, with a manifest declaring the switch and every
+VM adapter (a tenth of them with another VLAN, so the plan has changes).
+
+One table; CPU is process time (client and server share the process in the collection
+rows) or, for ``hvnet plan``, the child's user+system time.
 Run: ``.venv/bin/python benchmarks/plan.py [--vms 300] [--adapters-per-vm 2] [--runs 3] [--skip-fresh]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from engine.inventory import ConnectionSettings
 from engine.logging import configure_logging
@@ -99,6 +113,7 @@ class Row:
     requests: int
     seconds: list[float]
     adapters: int
+    cpu_seconds: list[float]
 
     def cells(self) -> list[str]:
         med = statistics.median(self.seconds)
@@ -107,6 +122,7 @@ class Row:
             str(self.requests),
             f"{med * 1000:,.0f}",
             f"{max(self.seconds) * 1000:,.0f}",
+            f"{statistics.median(self.cpu_seconds) * 1000:,.0f}",
             str(self.adapters),
         ]
 
@@ -164,18 +180,20 @@ def measure(
     runs: int,
 ) -> Row:
     seconds: list[float] = []
+    cpu: list[float] = []
     requests = adapters = 0
     for _ in range(runs):
         before = sum(host.counters["requests"].values())
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         adapters = fn(port, vm_names)
         seconds.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - cpu_start)
         requests = sum(host.counters["requests"].values()) - before
-    return Row(pattern, requests, seconds, adapters)
+    return Row(pattern, requests, seconds, adapters, cpu)
 
 
 def print_table(title: str, rows: list[Row]) -> None:
-    header = ["pattern", "HTTP requests", "median ms", "max ms", "adapters read (incl. host vNICs)"]
+    header = ["pattern", "HTTP requests", "median ms", "max ms", "CPU med ms", "adapters read (incl. host vNICs)"]
     table = [header] + [r.cells() for r in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     print(title)
@@ -206,6 +224,69 @@ def collection_rows(vms: int, adapters_per_vm: int, runs: int, skip_fresh: bool)
     return rows
 
 
+def write_project(root: Path, vms: int, adapters_per_vm: int) -> None:
+    """An inventory with one ``transport: sim`` host on the bench fixture, and manifests."""
+    fixture = big_fixture(vms, adapters_per_vm)
+    metadata = fixture.pop("metadata")
+    (root / "sim").mkdir(parents=True)
+    sim_doc = {"apiVersion": "hvnet/v1", "kind": "SimulatedHost", "metadata": metadata, "spec": fixture}
+    (root / "sim" / "bench.yaml").write_text(yaml.safe_dump(sim_doc, sort_keys=False), encoding="utf-8")
+    inventory = {
+        "apiVersion": "hvnet/v1",
+        "kind": "Inventory",
+        "metadata": {"name": "bench"},
+        "spec": {"hosts": [{"name": "bench", "connection": {"transport": "sim", "fixture": "sim/bench.yaml"}}]},
+    }
+    docs: list[dict[str, Any]] = [inventory]
+    docs.append({
+        "apiVersion": "hvnet/v1", "kind": "VMSwitch", "metadata": {"name": "sw-compute"},
+        "spec": {"type": "External", "enableIov": True, "uplinks": {"names": ["SLOT 3 Port 1", "SLOT 3 Port 2"]}},
+    })  # fmt: skip
+    for v in range(vms):
+        for a in range(adapters_per_vm):
+            vlan = 10 + a if v % 10 else 100 + a  # every tenth VM: another VLAN (an update)
+            docs.append({
+                "apiVersion": "hvnet/v1", "kind": "VMNetworkAdapter", "metadata": {"name": f"vm{v:03d}-nic{a}"},
+                "spec": {"vm": f"vm{v:03d}", "adapterName": f"nic{a}", "switch": "sw-compute",
+                         "vlan": {"mode": "access", "vlanId": vlan}},
+            })  # fmt: skip
+    (root / "hvnet.yaml").write_text(yaml.safe_dump_all(docs, sort_keys=False), encoding="utf-8")
+
+
+def _requests_in_state(root: Path) -> int:
+    state = root / ".hvnet" / "sim" / "bench.json"
+    if not state.exists():
+        return 0
+    return int(sum(json.loads(state.read_text(encoding="utf-8"))["counters"]["requests"].values()))
+
+
+def plan_process_row(vms: int, adapters_per_vm: int, runs: int) -> Row:
+    """``python -m engine plan PROJECT --format json`` as a subprocess, ``runs`` times."""
+    seconds: list[float] = []
+    cpu: list[float] = []
+    requests = 0
+    with tempfile.TemporaryDirectory(prefix="hvnet-bench-") as tmp:
+        root = Path(tmp)
+        write_project(root, vms, adapters_per_vm)
+        command = [sys.executable, "-m", "engine", "plan", str(root), "--format", "json"]
+        env = {**os.environ, "NO_COLOR": "1"}
+        adapters = 0
+        for _ in range(runs):
+            before = _requests_in_state(root)
+            usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+            seconds.append(time.perf_counter() - start)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu.append((after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime))
+            if done.returncode != 0:
+                raise SystemExit(f"hvnet plan failed ({done.returncode}):\n{done.stderr[-2000:]}")
+            requests = _requests_in_state(root) - before
+            plan = json.loads(done.stdout)
+            adapters = sum(1 for c in plan["hosts"][0]["changes"] if c["kind"] == "VMNetworkAdapter")
+    return Row("hvnet plan (whole process, subprocess)", requests, seconds, adapters, cpu)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vms", type=int, default=300)
@@ -215,11 +296,19 @@ def main() -> None:
     args = parser.parse_args()
     configure_logging("console", 0, stream=sys.stderr)  # keep the table alone on stdout
     rows = collection_rows(args.vms, args.adapters_per_vm, args.runs, args.skip_fresh)
+    rows.append(plan_process_row(args.vms, args.adapters_per_vm, args.runs))
+    load = os.getloadavg()[0]
     print_table(
-        f"Collection: {args.vms} VMs, {args.vms * args.adapters_per_vm} VM adapters (loopback, Basic, "
-        f"median of {args.runs} runs; fresh-connection row: 1 run)",
+        f"{args.vms} VMs, {args.vms * args.adapters_per_vm} VM adapters (loopback, Basic, median of {args.runs} "
+        f"runs; fresh-connection row: 1 run); {os.cpu_count()} CPUs, load average {load:.1f}",
         rows,
     )
+    per_vm = next(r for r in rows if r.pattern == "per VM, one pool")
+    whole = rows[-1]
+    ratio = statistics.median(whole.seconds) / statistics.median(per_vm.seconds)
+    cpu_ratio = statistics.median(whole.cpu_seconds) / statistics.median(per_vm.cpu_seconds)
+    print(f"hvnet plan / per-VM collection: wall {ratio:.2f}x, CPU {cpu_ratio:.2f}x (target <= 0.5x); "
+          f"hvnet plan HTTP requests: {whole.requests} (target <= 16)")
 
 
 if __name__ == "__main__":

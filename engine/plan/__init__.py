@@ -66,7 +66,7 @@ def _remap(step: Step, mapping: dict[str, str]) -> Step:
         return v
 
     pipeline = step.pipeline
-    if any(isinstance(v, Ref | list) for c in pipeline.commands for _, v in c.parameters):
+    if any(isinstance(v, (Ref, list)) for c in pipeline.commands for _, v in c.parameters):  # noqa: UP038 - a tuple is faster
         commands = tuple(Cmdlet(c.name, tuple((k, value(v)) for k, v in c.parameters)) for c in pipeline.commands)
         pipeline = Pipeline(commands)
     deps = tuple(mapping.get(d, d) for d in step.depends_on)

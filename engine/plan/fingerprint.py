@@ -45,9 +45,13 @@ def _config(obj: Any) -> list[Any]:
     return out
 
 
+# json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True), without
+# building an encoder per call (one per observed object: 10,000 on a big host).
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
 def _digest(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(_ENCODER.encode(value).encode()).hexdigest()
 
 
 def _add(parts: dict[str, str], address: str, value: Any) -> None:

@@ -95,16 +95,22 @@ def _custom_to_string(props: dict[str, Any]) -> str:
     return "@{" + "; ".join(f"{k}={ps_to_string(v)}" for k, v in props.items()) + "}"
 
 
-def _select_properties(obj: Any, patterns: list[str]) -> dict[str, Any]:
+def _select_properties(obj: Any, patterns: list[str], wildcards: list[bool] | None = None) -> dict[str, Any]:
+    """``wildcards[i]``: whether ``patterns[i]`` is a wildcard (computed once per Select-Object)."""
     names = _property_names(obj)
     selected: dict[str, Any] = {}
-    for pattern in patterns:
-        if _is_wildcard(pattern):
+    by_folded: dict[str, str] | None = None  # casefolded -> first such name; built once per object
+    for i, pattern in enumerate(patterns):
+        if wildcards[i] if wildcards is not None else _is_wildcard(pattern):
             for name in names:
                 if wildcard_match(pattern, name) and name not in selected:
                     selected[name] = get_property(obj, name)
         else:
-            actual = next((n for n in names if n.casefold() == pattern.casefold()), pattern)
+            if by_folded is None:
+                by_folded = {}
+                for name in names:
+                    by_folded.setdefault(name.casefold(), name)
+            actual = by_folded.get(pattern.casefold(), pattern)
             selected.setdefault(actual, get_property(obj, pattern, None))
     return selected
 
@@ -122,6 +128,7 @@ def select_object(ctx: InvocationContext, params: dict[str, Any], pipeline_input
     if "First" in params:
         objects = objects[: max(params["First"], 0)]
     patterns = [ps_to_string(p) for p in params.get("Property", [])]
+    wildcards = [_is_wildcard(p) for p in patterns]
     expand = params.get("ExpandProperty")
     for obj in objects:
         if expand is not None:
@@ -137,11 +144,11 @@ def select_object(ctx: InvocationContext, params: dict[str, Any], pipeline_input
                     )
                 )
                 continue
-            copied = _select_properties(obj, patterns) if patterns else {}
+            copied = _select_properties(obj, patterns, wildcards) if patterns else {}
             for item in _expand(value):
                 yield _with_notes(item, copied)
         elif patterns:
-            props = _select_properties(obj, patterns)
+            props = _select_properties(obj, patterns, wildcards)
             yield PSObj(_selected_type(obj), props, _custom_to_string(props))
         else:
             yield obj

@@ -80,6 +80,10 @@ class SimHTTPServer(ThreadingHTTPServer):
 class WinRMRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
+    # Buffered writes: status line, headers and body leave in one send (flushed by
+    # handle_one_request after each request); unbuffered, each was its own send, and each
+    # send wakes the waiting client once more.
+    wbufsize = 64 * 1024
     timeout = 120  # idle keep-alive connections close after 2 minutes, as with HTTP.sys
     server: SimHTTPServer
     server_version = "Microsoft-HTTPAPI/2.0"

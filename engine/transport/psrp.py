@@ -84,7 +84,7 @@ def wsman_arguments(host: str, settings: ConnectionSettings, password: str | Non
         "reconnection_retries": 0,  # retries are ours (engine.transport.retry)
         # pypsrp still re-sends a timed-out Receive 5 times (safe: Receive is idempotent), sleeping
         # backoff * (2**n - 1) between tries; its default 2 s adds ~2 minutes to one hung answer.
-        "reconnection_backoff": 0.5,
+        "reconnection_backoff": 0.1,
         "cert_validation": _cert_validation(settings),
     }
     if auth == "certificate":

@@ -134,6 +134,10 @@ def cmdlet_log(lab: Path, host: str = "lab1") -> list[dict[str, Any]]:
     return list(state(lab, host)["counters"]["cmdlets"]) if path.exists() else []
 
 
+def log_length(lab: Path, host: str = "lab1") -> int:
+    return len(cmdlet_log(lab, host))
+
+
 def is_lock_file_call(entry: dict[str, Any]) -> bool:
     path = entry["parameters"].get("LiteralPath")
     if isinstance(path, list):
@@ -176,3 +180,89 @@ def fail_next(lab: Path, cmdlet: str, host: str = "lab1", message: str = "inject
 
 def model(lab: Path, host: str = "lab1") -> dict[str, Any]:
     return dict(state(lab, host)["model"])
+
+
+# --- checking a run's report against what the host really ran ------------------------------
+
+
+def _literal(value: Any) -> Any:
+    if isinstance(value, dict) and "$int64" in value:
+        return int(value["$int64"])
+    if isinstance(value, list):
+        return [_literal(v) for v in value]
+    return value
+
+
+def _matches(entry: dict[str, Any], command: dict[str, Any]) -> bool:
+    if entry["cmdlet"].casefold() != str(command["cmdlet"]).casefold():
+        return False
+    logged = {k.casefold(): v for k, v in entry["parameters"].items()}
+    for key, value in command.get("parameters", {}).items():
+        if isinstance(value, dict) and "$ref" in value:
+            continue  # an object created earlier in the run: its id is not in the plan
+        if logged.get(key.casefold()) != _literal(value):
+            return False
+    return True
+
+
+def unreported_calls(calls: list[dict[str, Any]], report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Mutating calls the host ran that no change of the report accounts for as applied or failed.
+
+    A change counts when the report lists it among the run's results (applied, failed,
+    unverified): the user was told it was attempted. Skipped and planned-only changes do not.
+    """
+    attempted: list[dict[str, Any]] = []
+    for host in report["hosts"]:
+        tried = {r["address"] for r in host.get("results", []) if r.get("status") not in ("skipped", "pending")}
+        for change in host["changes"]:
+            if change["address"] in tried:
+                attempted += [c for step in change.get("steps", []) for c in step["pipeline"]]
+    return [e for e in calls if not any(_matches(e, c) for c in attempted)]
+
+
+def duplicates(lab: Path, host: str = "lab1") -> list[str]:
+    """Objects the host holds twice (a retried create must never make a second one)."""
+    data = model(lab, host)
+    keys = [f"switch {s['name'].casefold()}" for s in data["switches"]]
+    keys += [f"adapter {a['vm_id']}/{a['name'].casefold()}" for a in data["adapters"]]
+    keys += [f"pa {p}" for p in map(json.dumps, data["provider_addresses"])]
+    keys += [f"lr {r}" for r in map(json.dumps, data["lookup_records"])]
+    keys += [f"cr {r}" for r in map(json.dumps, data["customer_routes"])]
+    keys += [f"file {f['path'].casefold()}" for f in data["files"]]
+    return sorted({k for k in keys if keys.count(k) > 1})
+
+
+class SlowAnswers:
+    """Make the simulator answer ``count`` requests ``ms`` late, starting with the first one after
+    ``after`` requests were served (``count=None``: every one from then on).
+
+    Patched onto ``SimulatedHost.latency_ms`` (the simulator's latency fault, but switched on
+    mid-run); the HTTP handler reads it twice per request, so the choice is kept per thread.
+    """
+
+    def __init__(self, after: int, ms: int, count: int | None = 1) -> None:
+        import threading
+
+        self.after, self.ms, self.count = after, ms, count
+        self._lock = threading.Lock()
+        self._slow_threads: dict[int, int] = {}  # thread -> reads left
+        self.slowed = 0
+
+    def latency(self, sim: Any) -> int:
+        import threading
+
+        me = threading.get_ident()
+        with self._lock:
+            if me in self._slow_threads:
+                left = self._slow_threads[me] - 1
+                if left <= 0:
+                    del self._slow_threads[me]
+                else:
+                    self._slow_threads[me] = left
+                return self.ms
+            served = sum(sim.counters["requests"].values())
+            if served >= self.after and (self.count is None or self.slowed < self.count):
+                self.slowed += 1
+                self._slow_threads[me] = 1  # the second read of this request
+                return self.ms
+            return 0

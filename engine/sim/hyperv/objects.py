@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from functools import lru_cache
 from typing import Any
 
 from engine.sim.hyperv import sriov
@@ -54,7 +55,9 @@ SET_INTERFACE_DESCRIPTION = "Teamed-Interface"  # VMSwitch_SETInterfaceDescripti
 _EXTENSIONS = ("Microsoft Windows Filtering Platform", "Microsoft NDIS Capture")  # real capture
 
 
+@lru_cache(maxsize=1024)
 def enum(type_name: str, name: str) -> PSEnum:
+    # PSEnum is frozen: one shared value per (type, name); reads build ~20 per adapter.
     return PSEnum(f"{NS}.{type_name}", name, ENUMS[type_name][name])
 
 
@@ -66,8 +69,15 @@ def cim_session() -> PSObj:
     return PSObj(["Microsoft.Management.Infrastructure.CimSession"], {"ComputerName": None}, "CimSession: .")
 
 
+@lru_cache(maxsize=8192)
+def guid(text: str) -> uuid.UUID:
+    """``uuid.UUID(text)``, parsed once: UUIDs are immutable, and big reads parse the same
+    switch and VM ids for every adapter."""
+    return uuid.UUID(text)
+
+
 def _guid(text: str | None) -> uuid.UUID | None:
-    return uuid.UUID(text) if text else None
+    return guid(text) if text else None
 
 
 def _strings(items: list[str]) -> PSList:
@@ -104,7 +114,7 @@ def switch_obj(model: HostModel, sw: VSwitch, state: sriov.SriovState) -> PSObj:
         description = nics[0].interface_description if nics else None
     props: dict[str, Any] = {
         "Name": sw.name,
-        "Id": uuid.UUID(sw.id),
+        "Id": guid(sw.id),
         "Notes": sw.notes,
         "Extensions": PSList(
             f"{NS}.VMSwitchExtension",
@@ -119,7 +129,7 @@ def switch_obj(model: HostModel, sw: VSwitch, state: sriov.SriovState) -> PSObj:
         "AllowManagementOS": model.allow_management_os(sw),
         "NetAdapterInterfaceDescription": description,
         "NetAdapterInterfaceDescriptions": _strings([n.interface_description for n in nics]) if external else None,
-        "NetAdapterInterfaceGuid": PSList("System.Guid", [uuid.UUID(n.interface_guid) for n in nics]) if external else None,
+        "NetAdapterInterfaceGuid": PSList("System.Guid", [guid(n.interface_guid) for n in nics]) if external else None,
         "IovSupport": iov_support,
         "IovSupportReasons": _strings(reasons) if reasons else None,
         "AvailableIPSecSA": UInt32(2048 if external else 0),
@@ -161,9 +171,9 @@ def switch_team_obj(model: HostModel, sw: VSwitch) -> PSObj:
     nics = model.uplink_nics(sw)
     props: dict[str, Any] = {
         "Name": sw.name,
-        "Id": uuid.UUID(sw.id),
+        "Id": guid(sw.id),
         "NetAdapterInterfaceDescription": _strings([n.interface_description for n in nics]),
-        "NetAdapterInterfaceGuid": PSList("System.Guid", [uuid.UUID(n.interface_guid) for n in nics]),
+        "NetAdapterInterfaceGuid": PSList("System.Guid", [guid(n.interface_guid) for n in nics]),
         "TeamingMode": enum("VMSwitchTeamingMode", sw.teaming_mode or "SwitchIndependent"),
         "LoadBalancingAlgorithm": enum("VMSwitchLoadBalancingAlgorithm", sw.lb_algorithm or model.default_lb_algorithm),
     }
@@ -184,7 +194,7 @@ def vm_obj(model: HostModel, vm: VM) -> PSObj:
     ok = PSList(f"{NS}.VMOperationalStatus", [enum("VMOperationalStatus", "Ok")])
     props: dict[str, Any] = {
         "VMName": vm.name,
-        "VMId": uuid.UUID(vm.id),
+        "VMId": guid(vm.id),
         "ConfigurationLocation": f"C:\\ProgramData\\Microsoft\\Windows\\Hyper-V\\{vm.name}",
         "SmartPagingFileInUse": False,
         "SmartPagingFilePath": "C:\\ProgramData\\Microsoft\\Windows\\Hyper-V",
@@ -250,7 +260,7 @@ def vm_obj(model: HostModel, vm: VM) -> PSObj:
         "HighMemoryMappedIoSpace": UInt64(512 * 1024**2),
         "LockOnDisconnect": enum("OnOffState", "Off"),
         "CreationTime": _CREATED,
-        "Id": uuid.UUID(vm.id),
+        "Id": guid(vm.id),
         "Name": vm.name,
         # A list of adapter objects: at remoting depth 1 each arrives as its ToString.
         "NetworkAdapters": PSList(

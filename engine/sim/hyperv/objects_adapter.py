@@ -13,12 +13,13 @@ from typing import Any
 
 from engine.sim.hyperv import sriov
 from engine.sim.hyperv.model import HostModel, PortAdapter
-from engine.sim.hyperv.objects import NS, cim_session, enum, on_off
+from engine.sim.hyperv.objects import NS, cim_session, enum, guid, on_off
 from engine.sim.hyperv.vlanlist import format_vlan_list
 from engine.sim.objects import Int64, PSEnum, PSList, PSObj, UInt16, UInt32
 
 SRIOV_VF_TYPE = "Microsoft.Management.Infrastructure.CimInstance#ROOT/StandardCimv2/MSFT_NetAdapterSriovVfSettingData"
 CIM_INSTANCE = "Microsoft.Management.Infrastructure.CimInstance"
+_NO_SNAPSHOT = uuid.UUID(int=0)
 
 
 def adapter_guid(adapter: PortAdapter) -> str:
@@ -191,7 +192,7 @@ def adapter_obj(
         "IsManagementOs": host,
         "IsExternalAdapter": False,
         "Id": adapter.id,
-        "SwitchId": uuid.UUID(sw.id) if sw else None,
+        "SwitchId": guid(sw.id) if sw else None,
         "AclList": PSList(f"{NS}.VMNetworkAdapterAclSetting", []),
         "ExtendedAclList": PSList(f"{NS}.VMNetworkAdapterExtendedAclSetting", []),
         "IsolationSetting": isolation,
@@ -237,9 +238,9 @@ def adapter_obj(
     if not host:
         body["Name"] = adapter.name
     tail: dict[str, Any] = {
-        "VMId": uuid.UUID(vm.id) if vm else None,
+        "VMId": guid(vm.id) if vm else None,
         "VMName": owner,
-        "VMSnapshotId": uuid.UUID(int=0),
+        "VMSnapshotId": _NO_SNAPSHOT,
         "VMSnapshotName": "",
         "CimSession": cim_session(),
         "ComputerName": model.computer_name,

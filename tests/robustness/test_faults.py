@@ -1,0 +1,234 @@
+"""Faults end to end, through the simulator's fault injection (CONTRACT §4 ``faults``).
+
+The matrix: a failing cmdlet at every kind of step the planner emits (``failCmdlets``),
+the connection dropped during collection and during apply (``dropAfterRequests``),
+answers slower than the read timeout (latency switched on mid-run), a second host whose
+password is wrong, and a server answering garbage (test_malformed_server.py).
+
+For each fault: the run ends with a clear error (or recovers by itself), every mutating
+cmdlet the host ran is accounted for by a change the report shows as attempted,
+nothing exists twice, and a plain re-run converges.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.apply.lock import LOCK_PATH
+
+from .figures import FIGURES
+from .harness import (
+    Result,
+    SlowAnswers,
+    copy_example_lab,
+    duplicates,
+    fail_next,
+    hvnet,
+    log_length,
+    mutating_calls,
+    prime,
+    set_faults,
+    state,
+    state_file,
+    unreported_calls,
+)
+from .stages import EDITS
+
+CONSENT = ("--auto-approve", "--allow-disruptive")
+
+FAILING_CMDLETS: list[tuple[str, str]] = [
+    ("fresh", "Set-NetAdapterSriov"),
+    ("fresh", "New-VMSwitch"),
+    ("fresh", "Set-VMSwitchTeam"),
+    ("fresh", "Set-VMSwitch"),
+    ("fresh", "Add-VMNetworkAdapter"),
+    ("fresh", "Set-VMNetworkAdapter"),
+    ("fresh", "Set-VMNetworkAdapterVlan"),
+    ("fresh", "Connect-VMNetworkAdapter"),
+    ("fresh", "New-NetVirtualizationProviderAddress"),
+    ("fresh", "New-NetVirtualizationLookupRecord"),
+    ("fresh", "New-NetVirtualizationCustomerRoute"),
+    ("fresh", "New-Item"),  # taking the host lock
+    ("shrink", "Disable-NetAdapterSriov"),
+    ("shrink", "Remove-VMSwitchTeamMember"),
+    ("shrink", "Disconnect-VMNetworkAdapter"),
+    ("shrink", "Remove-VMNetworkAdapter"),
+    ("shrink", "Remove-NetVirtualizationCustomerRoute"),
+    ("shrink", "Remove-NetVirtualizationLookupRecord"),
+    ("shrink", "Remove-NetVirtualizationProviderAddress"),
+    ("regrow", "Enable-NetAdapterSriov"),
+    ("regrow", "Add-VMSwitchTeamMember"),
+    ("replace", "Remove-VMSwitch"),
+    ("replace", "New-VMSwitch"),  # the old switch is gone, its adapters detached
+]
+
+
+def _copy(source: Path, dest: Path) -> Path:
+    shutil.copytree(source, dest)
+    return dest
+
+
+def _converge(lab: Path) -> None:
+    result = hvnet("apply", str(lab), *CONSENT)
+    assert result.exit_code == 0, result.output
+
+
+@pytest.fixture(scope="module")
+def stages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each stage's starting point: its manifests, and the host state of the stage before it, converged."""
+    root = tmp_path_factory.mktemp("stages")
+    fresh = copy_example_lab(root / "fresh-root")
+    prime(fresh)
+    converged = _copy(fresh, root / "converged")
+    _converge(converged)
+    shrink = _copy(converged, root / "shrink")
+    EDITS["shrink"](shrink)
+    shrunk = _copy(shrink, root / "shrunk")
+    _converge(shrunk)
+    regrow = _copy(shrunk, root / "regrow")
+    EDITS["regrow"](regrow)
+    replace = _copy(converged, root / "replace")
+    EDITS["replace"](replace)
+    return {"fresh": fresh, "shrink": shrink, "regrow": regrow, "replace": replace}
+
+
+def check_reported_and_converges(lab: Path, report: Path, start: int) -> Result:
+    """Every mutating call accounted for, nothing twice, and a plain re-run converges."""
+    doc = json.loads(report.read_text(encoding="utf-8"))
+    calls = mutating_calls(lab, start=start)
+    assert unreported_calls(calls, doc) == []
+    assert duplicates(lab) == []
+    rerun = hvnet("apply", str(lab), *CONSENT)
+    rerun.assert_no_crash()
+    assert rerun.exit_code == 0, rerun.output
+    assert duplicates(lab) == []
+    return rerun
+
+
+@pytest.mark.parametrize(("stage", "cmdlet"), FAILING_CMDLETS, ids=[f"{s}-{c}" for s, c in FAILING_CMDLETS])
+def test_a_failing_cmdlet_is_reported_and_a_rerun_converges(
+    stages: dict[str, Path], tmp_path: Path, stage: str, cmdlet: str
+) -> None:
+    lab = _copy(stages[stage], tmp_path / "lab")
+    start = log_length(lab)
+    fail_next(lab, cmdlet, message=f"injected: {cmdlet} refused")
+    FIGURES["injected"] += 1
+    report = tmp_path / "report.json"
+    result = hvnet("apply", str(lab), *CONSENT, "--report", str(report))
+    result.assert_no_crash()
+    ran = [e["cmdlet"] for e in state(lab)["counters"]["cmdlets"][start:]]
+    assert cmdlet in ran, f"the {stage} plan no longer runs {cmdlet}: move it to a stage that does"
+    assert result.exit_code == 1, result.output
+    assert f"injected: {cmdlet} refused" in result.stderr  # the host's own message reaches the user
+    check_reported_and_converges(lab, report, start)
+    FIGURES["survived"] += 1
+
+
+def test_a_failing_lock_release_is_retried_and_leaves_no_lock(stages: dict[str, Path], tmp_path: Path) -> None:
+    lab = _copy(stages["fresh"], tmp_path / "lab")
+    fail_next(lab, "Remove-Item")
+    FIGURES["injected"] += 1
+    result = hvnet("apply", str(lab), *CONSENT)
+    assert result.exit_code == 0, result.output
+    assert [f["path"] for f in state(lab)["model"]["files"]] == []
+    FIGURES["survived"] += 1
+    FIGURES["recovered_in_run"] += 1
+
+
+# --- the connection --------------------------------------------------------------------------
+
+# Requests of one apply of the fresh lab: 1 Create, then Command + Receive per round trip
+# (lock + collect, one per step group, verify, unlock), then Delete: 23 in all.
+DROPS = {"opening": 0, "collection": 2, "first-steps": 7, "mid-apply": 13, "verification": 20}
+
+
+@pytest.mark.parametrize("after", DROPS.values(), ids=DROPS.keys())
+def test_a_dropped_connection_is_reported_and_a_rerun_converges(
+    stages: dict[str, Path], tmp_path: Path, after: int
+) -> None:
+    lab = _copy(stages["fresh"], tmp_path / "lab")
+    start = log_length(lab)
+    set_faults(lab, drop_after_requests=after)
+    FIGURES["injected"] += 1
+    report = tmp_path / "report.json"
+    result = hvnet("apply", str(lab), *CONSENT, "--report", str(report))
+    result.assert_no_crash()
+    assert state(lab)["dropped"] is True  # the fault really fired
+    if result.exit_code == 0:
+        FIGURES["recovered_in_run"] += 1  # a read retried on a new connection
+    else:
+        assert "connection" in result.stderr
+    check_reported_and_converges(lab, report, start)
+    FIGURES["survived"] += 1
+
+
+@pytest.fixture
+def short_read_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTTP reads give up after 1 s (hvnet waits operationTimeout + 10 s; the minimum would make this slow)."""
+    import engine.transport.psrp as psrp
+
+    original = psrp.wsman_arguments
+
+    def wsman_arguments(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        return {**original(*args, **kwargs), "read_timeout": 1.0}
+
+    monkeypatch.setattr(psrp, "wsman_arguments", wsman_arguments)
+
+
+def slow_down(monkeypatch: pytest.MonkeyPatch, slow: SlowAnswers) -> None:
+    from engine.sim.host import SimulatedHost
+
+    monkeypatch.setattr(SimulatedHost, "latency_ms", property(slow.latency))
+
+
+@pytest.mark.parametrize(("after", "count"), [(1, 1), (7, 1)], ids=["during-collection", "during-apply"])
+def test_one_answer_slower_than_the_timeout_is_survived(
+    stages: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, short_read_timeout: None,
+    after: int, count: int,
+) -> None:
+    lab = _copy(stages["fresh"], tmp_path / "lab")
+    start = log_length(lab)
+    slow = SlowAnswers(after=after, ms=2000, count=count)
+    slow_down(monkeypatch, slow)
+    FIGURES["injected"] += 1
+    report = tmp_path / "report.json"
+    result = hvnet("apply", str(lab), *CONSENT, "--report", str(report))
+    result.assert_no_crash()
+    assert slow.slowed == count
+    slow.count = 0
+    if result.exit_code == 0:
+        FIGURES["recovered_in_run"] += 1
+    else:
+        assert "timed out" in result.stderr
+    check_reported_and_converges(lab, report, start)
+    FIGURES["survived"] += 1
+
+
+def test_a_host_that_stops_answering_fails_with_a_clear_timeout(
+    stages: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, short_read_timeout: None
+) -> None:
+    lab = _copy(stages["fresh"], tmp_path / "lab")
+    start = log_length(lab)
+    slow = SlowAnswers(after=7, ms=1500, count=3)
+    slow_down(monkeypatch, slow)
+    FIGURES["injected"] += 1
+    report = tmp_path / "report.json"
+    result = hvnet("apply", str(lab), *CONSENT, "--report", str(report))
+    result.assert_no_crash()
+    assert result.exit_code == 1
+    assert "timed out waiting for an answer" in result.stderr
+    slow.count = 0
+    data = state(lab)
+    if any(f["path"] == LOCK_PATH for f in data["model"]["files"]):
+        # The unlock timed out too: the next run names the lock and how to clear it; the operator does.
+        blocked = hvnet("apply", str(lab), *CONSENT)
+        assert blocked.exit_code == 1 and LOCK_PATH in blocked.stderr and "remove the file" in blocked.stderr
+        data["model"]["files"] = [f for f in data["model"]["files"] if f["path"] != LOCK_PATH]
+        state_file(lab).write_text(json.dumps(data), encoding="utf-8")
+    check_reported_and_converges(lab, report, start)
+    FIGURES["survived"] += 1
