@@ -161,6 +161,10 @@ def _compare_management_os(hc: HostContext, res: VMSwitch, sw: Switch, desired: 
     declared = hc.declared_vnics_on(res.name)
     effective = desired or bool(declared)
     if effective != sw.allow_management_os:
+        if not desired and not sw.allow_management_os:
+            # Only declared host vNICs want it true, and creating them makes it so: adding the
+            # default vNIC here would contradict allowManagementOS: false (seen after a partial apply).
+            return ()
         add("allowManagementOS", sw.allow_management_os, effective, "vnic-blip")
         return ()
     if not desired and declared:

@@ -30,10 +30,14 @@ def shown(host: HostPlan) -> list[Change]:
     return [c for c in host.changes if c.action in SHOWN_ACTIONS]
 
 
+# json.dumps(value, ensure_ascii=False, separators=(", ", ": ")) without an encoder per call.
+_SHOW = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
+
+
 def show_value(value: Any) -> str:
     if value is None:
         return "null"
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return _SHOW.encode(value)
 
 
 def _ps_value(value: Any) -> str:

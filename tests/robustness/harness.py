@@ -200,7 +200,10 @@ def _matches(entry: dict[str, Any], command: dict[str, Any]) -> bool:
     for key, value in command.get("parameters", {}).items():
         if isinstance(value, dict) and "$ref" in value:
             continue  # an object created earlier in the run: its id is not in the plan
-        if logged.get(key.casefold()) != _literal(value):
+        got, want = logged.get(key.casefold()), _literal(value)
+        if isinstance(got, list) and not isinstance(want, list):
+            want = [want]  # the binder turned a single value for a string[] parameter into a list
+        if got != want:
             return False
     return True
 
