@@ -74,12 +74,23 @@ def test_a_secret_inside_an_exception_traceback_is_redacted() -> None:
 
 
 def test_library_logs_through_stdlib_logging_are_redacted_too() -> None:
+    # pypsrp's own records are shown only from -vvv (they repeat what hvnet reports).
     out = io.StringIO()
-    configure_logging("console", stream=out)
+    configure_logging("console", verbosity=3, stream=out)
     register_secret(CANARY)
     logging.getLogger("pypsrp.wsman").warning("sending credentials %s", CANARY)
     assert "sending credentials ***" in out.getvalue()
     assert CANARY not in out.getvalue()
+
+
+def test_chatty_library_records_are_hidden_below_vvv_and_others_redacted() -> None:
+    out = io.StringIO()
+    configure_logging("console", verbosity=0, stream=out)
+    register_secret(CANARY)
+    logging.getLogger("pypsrp.wsman").warning("retrying with %s", CANARY)
+    logging.getLogger("some.other.library").warning("token %s", CANARY)
+    assert "retrying" not in out.getvalue()
+    assert "token ***" in out.getvalue() and CANARY not in out.getvalue()
 
 
 def test_short_secrets_are_hidden_only_where_a_whole_value_equals_them() -> None:
