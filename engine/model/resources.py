@@ -15,6 +15,7 @@ Field metadata (``dataclasses.field(metadata=...)``):
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 from urllib.parse import quote
@@ -96,6 +97,12 @@ class VlanSpec:
 _ADDRESS_SAFE: Final = "".join(chr(c) for c in range(32, 127) if chr(c) not in "/%")  # built once: hot path
 
 
+@functools.cache
+def _spec_fields(cls: type) -> tuple[tuple[str, str], ...]:
+    """(attribute, manifest key) of a resource class's managed fields, computed once per class."""
+    return tuple((f.name, f.metadata["key"]) for f in dataclasses.fields(cls) if "key" in f.metadata)
+
+
 def address_part(text: str) -> str:
     """Percent-encode ``/`` and ``%`` (CONTRACT §5 addresses)."""
     if text.isascii() and text.isprintable() and "/" not in text and "%" not in text:
@@ -123,8 +130,8 @@ class Resource:
     def target(self) -> str | None:
         return None
 
-    @property
-    def address(self) -> str:
+    @functools.cached_property
+    def address(self) -> str:  # cached: the planner reads it for every lookup
         parts = [self.host, self.KIND, self.name]
         if self.target is not None:
             parts.append(self.target)
@@ -138,11 +145,8 @@ class Resource:
     def managed(self) -> dict[str, Any]:
         """The fields the manifest wrote, by manifest key, in declaration order."""
         out: dict[str, Any] = {}
-        for f in dataclasses.fields(self):
-            key = f.metadata.get("key")
-            if key is None:
-                continue
-            value = getattr(self, f.name)
+        for attr, key in _spec_fields(type(self)):
+            value = getattr(self, attr)
             if value is not UNSET:
                 out[key] = value
         return out
