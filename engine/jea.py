@@ -87,6 +87,7 @@ _SWITCH_IN = "VMSwitch"
 HVNET_ROLE: tuple[VisibleCmdlet, ...] = (
     # --- reading (engine.observe.collect) and object lookups (engine.apply.steps) --------
     _visible("Get-VMHost"),
+    _visible("Get-CimInstance", ParamRule("ClassName", validate_set=("Win32_OperatingSystem",))),  # the OS build
     _visible("Get-NetAdapter", "Physical"),
     _visible("Get-NetAdapterHardwareInfo"),
     _visible("Get-NetAdapterSriov", "Name"),
@@ -155,7 +156,7 @@ HVNET_ROLE: tuple[VisibleCmdlet, ...] = (
     # --- SR-IOV on physical NICs -------------------------------------------------------------------
     _visible("Enable-NetAdapterSriov", "Name"),
     _visible("Disable-NetAdapterSriov", "Name"),
-    _visible("Set-NetAdapterSriov", "InputObject", "NumVFs", "NoRestart"),
+    _visible("Set-NetAdapterSriov", "InputObject", "Enabled", "NumVFs", "NoRestart"),
     # --- HNV v1 (NVGRE) --------------------------------------------------------------------------------
     _visible("New-NetVirtualizationProviderAddress", "InterfaceIndex", "ProviderAddress", "PrefixLength", "VlanID"),
     _visible(

@@ -182,6 +182,11 @@ class HostLock:
         info = self._inspect()
         if info is None:  # no lock file: New-Item failed for another reason (say, a missing folder)
             raise failure
+        if info.run_id == self.run_id:
+            # Our own lock: New-Item worked and a later statement of the same round trip failed
+            # (an error without a cmdlet, e.g. CommandNotFoundException, reads as New-Item's).
+            self.held = True
+            raise failure
         age = info.age_s(self.clock())
         if age is not None and age > self.ttl_s:
             log.warning("lock.stale_broken", host=self.host, holder=info.holder, age_s=int(age))

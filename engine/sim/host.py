@@ -66,7 +66,7 @@ class SimulatedHost:
         if state_path is not None and Path(state_path).exists():
             return cls.from_state(state_path, jea_role=jea_role)
         loaded = load_fixture_file(path)
-        host = cls(loaded.model, loaded.faults, state_path, jea_role=jea_role)
+        host = cls(loaded.model, loaded.faults, state_path, jea_role=jea_role or loaded.jea_role)
         host.save()
         return host
 
@@ -120,6 +120,7 @@ class SimulatedHost:
             if limit is None or self._dropped or request_number != limit + 1:
                 return False
             self._dropped = True
+            self.save()  # "once" must hold across runs even when nothing follows the dropped request
             return True
 
     # ---- state file and test helpers ----------------------------------------------------

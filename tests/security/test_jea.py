@@ -11,12 +11,18 @@ from typing import Any
 import pytest
 from pypsrp.powershell import PowerShell, RunspacePool
 from pypsrp.wsman import WSMan
-
-from engine.jea import HVNET_ROLE, LOCK_PATH_PATTERN, allowed_parameters, parse_role_capability, render_role_capability
-from engine.observe.collect import collection_statements
-from engine.apply.lock import LOCK_PATH, inspect_statements, release_statement, take_statement
-from engine.transport.psrp import SEPARATOR_CMDLET
 from robustness.harness import hvnet
+
+from engine.apply.lock import LOCK_PATH, inspect_statements, release_statement, take_statement
+from engine.jea import (
+    HVNET_ROLE,
+    LOCK_PATH_PATTERN,
+    allowed_parameters,
+    parse_role_capability,
+    render_role_capability,
+)
+from engine.observe.collect import collection_statements
+from engine.transport.psrp import SEPARATOR_CMDLET
 
 from .sim_endpoint import EXAMPLE_LAB, USER, plain_http_basic, psrp_lab, served
 
@@ -171,3 +177,60 @@ def test_a_call_outside_the_role_fails_like_a_jea_endpoint(
     assert ps.had_errors
     assert any(error_id in str(e.fq_error) for e in ps.streams.error), [str(e) for e in ps.streams.error]
     assert json.dumps(endpoint.host.model.to_json(), sort_keys=True) == before
+
+
+def test_sim_serve_enforces_a_role_file(tmp_path: Path, role_file: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "engine", "sim", "serve", str(EXAMPLE_LAB / "sim" / "lab1.yaml"),
+         "--user", USER, "--jea-role", str(role_file), "--state", str(tmp_path / "state.json")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "HVNET_SIM_PASSWORD": PASSWORD},
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        port = int(url.rsplit(":", 1)[1].split("/", 1)[0])
+        hidden = _invoke(port, ("Get-ComputerInfo", {}))
+        allowed = _invoke(port, ("Get-VMHost", {}))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    assert any("CommandNotFoundException" in str(e.fq_error) for e in hidden.streams.error)
+    assert not allowed.had_errors and allowed.output
+
+
+def test_a_role_missing_a_cmdlet_names_it_and_leaves_no_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An outdated role: the error names the hidden cmdlet (not "another run holds the lock"),
+    and the run's own lock file does not stay behind to block the next run."""
+    from engine.jea import HVNET_ROLE
+
+    role = tmp_path / "old.psrc"
+    role.write_text(render_role_capability([c for c in HVNET_ROLE if c.name != "Get-VMSwitchTeam"]), encoding="utf-8")
+    monkeypatch.setenv("HVNET_JEA_TEST_PW", PASSWORD)
+    with served(EXAMPLE_LAB / "sim" / "lab1.yaml", tmp_path / "state.json", PASSWORD, jea_role=str(role)) as endpoint:
+        lab = psrp_lab(tmp_path, plain_http_basic(endpoint.port, "HVNET_JEA_TEST_PW"))
+        result = hvnet("apply", str(lab), "--auto-approve", "--allow-disruptive")
+        files = [f["path"] for f in endpoint.host.model.to_json()["files"]]
+    assert result.exit_code == 1
+    assert "'Get-VMSwitchTeam' is not recognized" in result.stderr
+    assert "holds the host's lock" not in result.stderr
+    assert files == []
+
+
+def test_a_fixture_jea_role_is_enforced_for_transport_sim(tmp_path: Path) -> None:
+    from robustness.harness import copy_example_lab, state
+
+    lab = copy_example_lab(tmp_path)
+    (lab / "sim" / "hvnet.psrc").write_text(render_role_capability(), encoding="utf-8")
+    fixture = lab / "sim" / "lab1.yaml"
+    fixture.write_text(fixture.read_text(encoding="utf-8").replace("spec:\n", "spec:\n  jeaRole: hvnet.psrc\n", 1),
+                       encoding="utf-8")
+    assert hvnet("validate", str(lab)).exit_code == 0
+    result = hvnet("apply", str(lab), "--auto-approve", "--allow-disruptive")
+    assert result.exit_code == 0, result.output
+    assert state(lab)["jea_role"] == str(lab / "sim" / "hvnet.psrc")

@@ -61,6 +61,7 @@ class Faults:
 class LoadedFixture:
     model: HostModel
     faults: Faults
+    jea_role: str | None = None  # spec.jeaRole, resolved against the fixture's folder
 
 
 def load_fixture_file(path: str | Path) -> LoadedFixture:
@@ -393,4 +394,7 @@ def fixture_to_model(spec: dict[str, Any], source: str = "<fixture>") -> LoadedF
     b.hnv()
     if b.problems:
         raise ManifestError(b.problems)
-    return LoadedFixture(b.model, _faults(spec))
+    role = spec.get("jeaRole")
+    if role and source != "<fixture>":
+        role = str(Path(source).parent / role)
+    return LoadedFixture(b.model, _faults(spec), role or None)
