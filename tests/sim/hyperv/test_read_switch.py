@@ -9,7 +9,8 @@ from engine.sim.objects import PSEnum
 
 from .read_world import cmd, make_host, names, run, spec
 
-CAPTURE = Path("/work/shared/reference/real-captures/get-vmswitch-select-all.txt")
+# A real `Get-VMSwitch | Select-Object *` (intel/mfd-hyperv, MIT; see data/SOURCE.txt).
+CAPTURE = Path(__file__).parent / "data" / "get-vmswitch-select-all.txt"
 
 
 def capture_properties() -> list[str]:
