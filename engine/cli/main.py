@@ -10,6 +10,7 @@ from engine.cli.cmd_apply import apply_command
 from engine.cli.cmd_drift import drift_command
 from engine.cli.cmd_graph import graph_command
 from engine.cli.cmd_import import import_command
+from engine.cli.cmd_jea import jea_role_command
 from engine.cli.cmd_plan import plan_command
 from engine.cli.cmd_report import report_group
 from engine.cli.cmd_sim import sim
@@ -67,6 +68,7 @@ for command in (
     snapshot_command,
     import_command,
     report_group,
+    jea_role_command,
     sim,
 ):
     hvnet.add_command(command)
