@@ -105,6 +105,7 @@ def invoke(port: int, auth: str, count: int) -> int:
         encryption=encryption,
         username="hvnet",
         password=PASSWORD,
+        no_proxy=True,  # loopback: never a proxy (and no per-request proxy lookup in the environment)
     )
     with RunspacePool(wsman) as pool:
         ps = PowerShell(pool)
