@@ -15,7 +15,14 @@ does not). Those after it are sent again if repeating them is harmless
 (Set/Enable/Disable/Connect/Disconnect). For the others the host is re-read and
 re-planned once (``recheck``): a resource now in sync ran; one whose fresh plan
 still lists exactly the unsent steps did not run and is sent again; anything else
-fails as "outcome unknown" (never sent twice), and verification settles it.
+fails as "outcome unknown" (never sent twice), and verification settles it. An
+error that names no command (see ``retry.failing_cmdlet``) blames no step: with
+several statements in flight, each is "outcome unknown".
+
+A round trip cut in transit (a ``TransportError``) is settled the same way: the host
+is re-read once; changes it confirms are applied and their dependents run. If it
+cannot be re-read, the host is stopped: what is left is skipped, naming the failure.
+Either way the failure is logged and kept in ``HostApplyResult.interruptions``.
 ``blocked`` changes are never run.
 """
 
@@ -25,18 +32,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.apply.step_values import (
+    RefUnavailable,
+    failing_index,
+    failure_message,
+    names_a_cmdlet,
+    repeatable,
+    resolve_refs,
+    same_commands,
+)
 from engine.errors import RemoteCommandError, TransportError
 from engine.logging import get_logger
 from engine.plan.model import Change, HostPlan
-from engine.transport.command import Cmdlet, Pipeline, Ref, Step
-from engine.transport.session import HostSession, is_read_only
+from engine.transport.command import Pipeline, Step
+from engine.transport.session import HostSession
 
 __all__ = ["APPLIED", "BLOCKED", "FAILED", "SKIPPED", "ChangeResult", "HostApplyResult", "execute_host"]
 
 APPLIED, FAILED, SKIPPED, BLOCKED = "applied", "failed", "skipped", "blocked"
 _PENDING = "pending"
-# Verbs whose second run sets the same value again: safe to resend when unsure they ran.
-REPEATABLE_VERBS = frozenset({"set", "enable", "disable", "connect", "disconnect"})
 
 log = get_logger()
 
@@ -66,6 +80,8 @@ class HostApplyResult:
     round_trips: int = 0
     statements: int = 0
     tail_outputs: list[list[Any]] | None = None  # the caller's reads, sent with the last wave
+    # Round trips cut in transit, one line each: what failed and what a re-read found.
+    interruptions: list[str] = field(default_factory=list)
 
     @property
     def touched(self) -> bool:
@@ -78,65 +94,6 @@ class HostApplyResult:
     @property
     def ok(self) -> bool:
         return all(c.status == APPLIED for c in self.changes)
-
-
-class RefUnavailable(ValueError):
-    pass
-
-
-def repeatable(step: Step) -> bool:
-    """True when running ``step`` a second time cannot create or remove anything."""
-    return all(
-        is_read_only(c) or c.name.partition("-")[0].casefold() in REPEATABLE_VERBS for c in step.pipeline.commands
-    )
-
-
-def resolve_refs(step: Step, outputs: dict[str, list[Any] | None]) -> Pipeline:
-    """The step's pipeline with every ``Ref`` replaced by the referenced output's property."""
-
-    def value(v: Any) -> Any:
-        if isinstance(v, Ref):
-            return _ref_value(v, outputs)
-        if isinstance(v, list):
-            return [value(x) for x in v]
-        return v
-
-    commands = tuple(Cmdlet(c.name, tuple((k, value(v)) for k, v in c.parameters)) for c in step.pipeline.commands)
-    return Pipeline(commands)
-
-
-def _ref_value(ref: Ref, outputs: dict[str, list[Any] | None]) -> Any:
-    if ref.step not in outputs:
-        raise RefUnavailable(f"step {ref.step} has not run")
-    produced = outputs[ref.step]
-    if produced is None:
-        raise RefUnavailable(f"the output of step {ref.step} was lost (its round trip failed)")
-    if len(produced) != 1:
-        raise RefUnavailable(f"step {ref.step} returned {len(produced)} objects, expected exactly one")
-    found = property_of(produced[0], ref.property)
-    if found is None:
-        raise RefUnavailable(f"the output of step {ref.step} has no property {ref.property}")
-    return found
-
-
-def property_of(obj: Any, name: str) -> Any:
-    """A property of a deserialized PowerShell object (pypsrp GenericComplexObject) or a dict."""
-    if isinstance(obj, dict):
-        return _casefold_get(obj, name)
-    for attr in ("adapted_properties", "extended_properties"):
-        props = getattr(obj, attr, None)
-        if isinstance(props, dict):
-            found = _casefold_get(props, name)
-            if found is not None:
-                return found
-    return getattr(obj, name, None)
-
-
-def _casefold_get(mapping: dict[str, Any], name: str) -> Any:
-    if name in mapping:
-        return mapping[name]
-    key = name.casefold()
-    return next((v for k, v in mapping.items() if isinstance(k, str) and k.casefold() == key), None)
 
 
 @dataclass
@@ -160,6 +117,7 @@ class _HostRun:
         self.outputs: dict[str, list[Any] | None] = {}
         self.result = HostApplyResult(plan.name)
         self._changed = False
+        self._cuts = 0  # round trips cut in transit so far
         for change in plan.changes:
             if change.action == "noop":
                 continue
@@ -281,10 +239,7 @@ class _HostRun:
             self._wave_failed(sendable, exc, tail)
             return
         except TransportError as exc:
-            for entry, step, _ in sendable:
-                self._fail(entry, f"{entry.change.address}: lost the connection while running "
-                                  f"{step.pipeline.commands[-1].name} on {self.host}: {exc.message}",
-                           uncertain=True)
+            self._connection_lost([(e, s) for e, s, _ in sendable], exc)
             return
         for (entry, step, _), produced in zip(sendable, outputs[:len(sendable)], strict=True):
             self._step_done(entry, step, produced)
@@ -301,6 +256,13 @@ class _HostRun:
     def _wave_failed(
         self, sent: list[tuple[_Entry, Step, Pipeline]], exc: RemoteCommandError, tail: list[Pipeline]
     ) -> None:
+        if not names_a_cmdlet(exc) and (tail or len(sent) > 1):
+            # The error does not say which statement failed: blaming one would be a guess.
+            for entry, step, _ in sent:
+                self._fail(entry, f"{entry.change.address}: outcome unknown: step {step.id} shared a round trip "
+                                  f"that failed on {self.host} ({exc.message}), and the error names no command",
+                           uncertain=True)
+            return
         index = failing_index([s for _, s, _ in sent], exc.cmdlet)
         if index is None and tail:  # the steps ran; the reads riding along failed (the caller reads again)
             for entry, step, _ in sent:
@@ -334,10 +296,7 @@ class _HostRun:
             address = entry.change.address
             remaining = entry.change.steps[entry.change.steps.index(step):]
             if fresh is not None and address not in fresh:
-                entry.result.steps_run += len(remaining)
-                self._finish(entry)  # the host already shows the desired state
-                for done in remaining:
-                    self.outputs[done.id] = None
+                self._confirmed(entry, remaining)
             elif fresh is not None and same_commands(fresh[address].steps, remaining):
                 log.info("step.resend", host=self.host, address=address, step=step.id)
             else:
@@ -345,27 +304,82 @@ class _HostRun:
                                   f"failing step ({exc.cmdlet}: {exc.message})", uncertain=True)
 
 
-def same_commands(fresh: tuple[Step, ...], planned: tuple[Step, ...]) -> bool:
-    """Do two step lists run the same commands (step ids aside)? Refs never compare equal to values."""
+    def _confirmed(self, entry: _Entry, remaining: tuple[Step, ...], note: str = "") -> None:
+        """The host already shows ``entry``'s desired state: its remaining steps count as run."""
+        entry.result.steps_run += len(remaining)
+        self._finish(entry)
+        entry.result.message = note
+        for done in remaining:
+            self.outputs[done.id] = None  # ran (or was not needed); any output is lost
 
-    def shape(steps: tuple[Step, ...]) -> list[tuple[Cmdlet, ...]]:
-        return [step.pipeline.commands for step in steps]
+    # --- a round trip cut in transit ---
+    def _connection_lost(self, sent: list[tuple[_Entry, Step]], exc: TransportError) -> None:
+        """The host may have run all, some or none of ``sent``: re-read it once to find out.
 
-    return shape(fresh) == shape(planned)
+        Confirmed changes count as applied, so their dependents go on. A change the host
+        still needs whose remaining steps are all repeatable is sent again; anything else
+        fails as "outcome unknown" (verification settles it). When the host cannot be
+        re-read (or a second round trip is cut), the host is stopped: every change still
+        to run is skipped, naming the connection failure.
+        """
+        self._cuts += 1
+        firsts: dict[str, tuple[_Entry, Step]] = {}
+        for entry, step in sent:
+            firsts.setdefault(entry.change.address, (entry, step))
+        cmdlets = ", ".join(dict.fromkeys(step.pipeline.commands[-1].name for _, step in sent))
+        what = f"{self.host}: the connection failed during apply while running {cmdlets} ({exc.message})"
+        fresh, reread_error = self._reread() if self._cuts == 1 else (None, "a second round trip was cut")
+        if fresh is None:
+            for entry, step in firsts.values():
+                self._fail(entry, f"{entry.change.address}: lost the connection while running "
+                                  f"{step.pipeline.commands[-1].name} on {self.host}: {exc.message}", uncertain=True)
+            stopped = self._stop(f"not run: the connection to {self.host} failed during apply ({exc.message})")
+            self._interrupted(f"{what}; could not re-read the host ({reread_error}): {len(firsts)} changes of "
+                              f"that round trip have an unknown outcome, {stopped} changes still to run were skipped")
+            return
+        confirmed = resent = 0
+        for entry, step in firsts.values():
+            address = entry.change.address
+            remaining = entry.change.steps[entry.change.steps.index(step):]
+            if address not in fresh:
+                confirmed += 1
+                self._confirmed(entry, remaining, f"applied; confirmed by re-reading {self.host} after the "
+                                                  f"connection failed ({exc.message})")
+            elif all(repeatable(s) for s in remaining):  # sending them again cannot hurt
+                resent += 1
+                log.info("step.resend", host=self.host, address=address, step=step.id)
+            else:  # a create/remove may still be in flight on the host: never sent twice
+                self._fail(entry, f"{address}: outcome unknown: the connection failed while running "
+                                  f"{step.pipeline.commands[-1].name} ({exc.message}) and re-reading {self.host} "
+                                  "shows the change still needed", uncertain=True)
+        unknown = len(firsts) - confirmed - resent
+        self._interrupted(f"{what}; re-read the host: {confirmed} of {len(firsts)} changes of that round trip "
+                          f"were confirmed" + (f", {resent} sent again (repeatable)" if resent else "")
+                          + (f", {unknown} with an unknown outcome" if unknown else ""))
 
+    def _reread(self) -> tuple[dict[str, Change] | None, str]:
+        """The host's fresh needs (None when it cannot be re-read) and why not."""
+        if self.recheck is None:
+            return None, "no re-read available"
+        try:
+            fresh = self.recheck()
+        except (RemoteCommandError, TransportError) as err:
+            return None, str(err)
+        self.result.round_trips += 1
+        return fresh, ""
 
-def failing_index(steps: list[Step], cmdlet: str) -> int | None:
-    """The first step whose pipeline runs ``cmdlet`` (the only hint a host's error gives)."""
-    key = cmdlet.casefold()
-    for index, step in enumerate(steps):
-        if any(c.name.casefold() == key for c in step.pipeline.commands):
-            return index
-    return None
+    def _stop(self, reason: str) -> int:
+        """Skip every change still to run with ``reason``; how many."""
+        pending = [e for e in self.entries.values() if e.result.status == _PENDING]
+        for entry in pending:
+            entry.result.status, entry.result.message = SKIPPED, reason
+            log.info("change.skipped", host=self.host, address=entry.change.address, reason=reason)
+        self._changed = self._changed or bool(pending)
+        return len(pending)
 
-
-def failure_message(change: Change, step: Step, exc: RemoteCommandError) -> str:
-    error_id = f" [{exc.error_id}]" if exc.error_id else ""
-    return f"{change.address}: {exc.cmdlet or step.pipeline.commands[-1].name} failed on {exc.host}{error_id}: {exc.message}"
+    def _interrupted(self, detail: str) -> None:
+        self.result.interruptions.append(detail)
+        log.warning("apply.interrupted", host=self.host, detail=detail)
 
 
 def _verb(status: str) -> str:

@@ -164,14 +164,18 @@ ERROR_CATEGORIES = [
 ]
 
 
+# What a RemoteCommandError names when the error record does not say which command failed:
+# naming the invocation's first cmdlet instead would blame the wrong one.
+UNKNOWN_CMDLET = "the invocation"
+
+
 def remote_command_error(
     host: str, statements: list[Pipeline], errors: list[Any], failed: bool
 ) -> RemoteCommandError:
     """Build the typed error from pypsrp's error stream (or a bare Failed state)."""
-    first_cmdlet = statements[0].commands[0].name if statements and statements[0].commands else ""
     if not errors:
         reason = "the pipeline failed without an error record" if failed else "the pipeline reported errors"
-        return RemoteCommandError(host, first_cmdlet, "", "NotSpecified", reason)
+        return RemoteCommandError(host, UNKNOWN_CMDLET, "", "NotSpecified", reason)
     record = errors[0]
     fq_error = str(getattr(record, "fq_error", "") or "")
     category = getattr(record, "category", None)
@@ -180,17 +184,72 @@ def remote_command_error(
         if isinstance(category, int) and 0 <= category < len(ERROR_CATEGORIES)
         else "NotSpecified"
     )
-    cmdlet = str(getattr(record, "activity", "") or getattr(record, "invocation_name", "") or first_cmdlet)
     extra = {"errors": str(len(errors))} if len(errors) > 1 else {}
     return RemoteCommandError(
         host=host,
-        cmdlet=cmdlet,
+        cmdlet=failing_cmdlet(record, statements) or UNKNOWN_CMDLET,
         error_id=fq_error.split(",")[0],
         category=category_name,
         message=_record_message(record),
         target=str(getattr(record, "target_name", "") or ""),
         extra=extra,
     )
+
+
+def failing_cmdlet(record: Any, statements: list[Pipeline]) -> str:
+    """The command an ErrorRecord is about, from the record itself; "" when it does not say.
+
+    In order: CategoryInfo.Activity (PowerShell fills it with MyCommand's name), the
+    serialized MyCommand / InvocationInfo, the command a CommandNotFoundException could
+    not find (its TargetObject), and the cmdlet type in FullyQualifiedErrorId
+    (``…,Microsoft.HyperV.PowerShell.Commands.GetVMSwitch``) matched against what was sent.
+    """
+    for attr in ("activity", "command_name", "invocation_name"):
+        name = _text(getattr(record, attr, None))
+        if name:
+            return name
+    name = _invocation_info_command(getattr(record, "invocation_info", None))
+    if name:
+        return name
+    fq_error = _text(getattr(record, "fq_error", None))
+    if _is_command_not_found(record, fq_error):
+        name = _text(getattr(record, "target_object", None)) or _text(getattr(record, "target_name", None))
+        if name:
+            return name
+    return _cmdlet_from_error_id(fq_error, statements)
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _invocation_info_command(info: Any) -> str:
+    """MyCommand.Name or InvocationName of a deserialized InvocationInfo object."""
+    props: dict[str, Any] = {}
+    for attr in ("extended_properties", "adapted_properties"):
+        found = getattr(info, attr, None)
+        if isinstance(found, dict):
+            props.update(found)
+    command = props.get("MyCommand")
+    for source in (getattr(command, "adapted_properties", None), getattr(command, "extended_properties", None)):
+        if isinstance(source, dict) and _text(source.get("Name")):
+            return _text(source.get("Name"))
+    return _text(command) or _text(props.get("InvocationName"))
+
+
+def _is_command_not_found(record: Any, fq_error: str) -> bool:
+    marker = "CommandNotFoundException"
+    return fq_error.split(",")[0] == marker or _text(getattr(record, "reason", None)) == marker
+
+
+def _cmdlet_from_error_id(fq_error: str, statements: list[Pipeline]) -> str:
+    """``Set-VMSwitch`` for ``…,Microsoft.HyperV.PowerShell.Commands.SetVMSwitch`` when one was sent."""
+    _, _, type_name = fq_error.partition(",")
+    short = type_name.rsplit(".", 1)[-1].casefold()
+    if not short:
+        return ""
+    names = sorted({c.name for p in statements for c in p.commands if c.name.replace("-", "").casefold() == short})
+    return names[0] if len(names) == 1 else ""
 
 
 def _record_message(record: Any) -> str:

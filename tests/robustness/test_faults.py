@@ -147,18 +147,7 @@ def test_a_failing_lock_release_is_retried_and_leaves_no_lock(stages: dict[str, 
 DROPS = {"opening": 0, "collection": 2, "first-steps": 5, "mid-apply": 8, "verification": 12}
 
 
-INTERRUPTED_WAVE_UNEXPLAINED = pytest.mark.xfail(
-    strict=True,
-    reason="executor: when a wave's round trip is cut and verification then confirms its changes, the run "
-    "prints them as applied, skips their dependents 'because they failed', exits 1, and never shows the "
-    "connection error (engine/apply/executor.py; not a surgical fix)",
-)
-
-
-@pytest.mark.parametrize(
-    "after",
-    [pytest.param(n, id=k, marks=INTERRUPTED_WAVE_UNEXPLAINED if k == "first-steps" else ()) for k, n in DROPS.items()],
-)
+@pytest.mark.parametrize("after", list(DROPS.values()), ids=list(DROPS))
 def test_a_dropped_connection_is_reported_and_a_rerun_converges(
     stages: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, after: int
 ) -> None:
@@ -182,10 +171,9 @@ def test_a_dropped_connection_is_reported_and_a_rerun_converges(
     result = hvnet("apply", str(lab), *CONSENT, "--report", str(report))
     result.assert_no_crash()
     assert dropped == [after + 1]  # the fault really fired
+    assert "connection" in result.stderr, result.stderr  # shown even when the run recovers
     if result.exit_code == 0:
-        FIGURES["recovered_in_run"] += 1  # a read retried on a new connection
-    else:
-        assert "connection" in result.stderr
+        FIGURES["recovered_in_run"] += 1  # a read retried, or a cut round trip settled by a re-read
     check_reported_and_converges(lab, report, start)
     FIGURES["survived"] += 1
 
