@@ -54,16 +54,33 @@ def _ps_value(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+# Parameters that are [switch] in the cmdlets hvnet emits; every other boolean is a
+# [bool] parameter (e.g. New-VMSwitch -EnableIov, Set-NetAdapterSriov -Enabled) and
+# must be shown with its value to be valid PowerShell.
+_SWITCHES = frozenset(
+    name.casefold()
+    for name in (
+        "Force", "Passthru", "ManagementOS", "All", "Physical", "Access", "Trunk", "Untagged",
+        "Isolated", "Community", "Promiscuous", "NoRestart", "Raw", "EQ", "NE", "Like",
+        "DynamicMacAddress", "IsLegacy",
+    )
+)
+
+
 def show_step(step: Step) -> str:
     """A display of the pipeline, PowerShell-like. Only for reading: never executed."""
     parts: list[str] = []
     for cmd in step.pipeline.commands:
         text = cmd.name
         for key, value in cmd.parameters:
-            if value is True:
+            if value is True and key.casefold() in _SWITCHES:
                 text += f" -{key}"
-            elif value is False:
+            elif value is True:
+                text += f" -{key} $true"
+            elif value is False and key.casefold() in _SWITCHES:
                 text += f" -{key}:$false"
+            elif value is False:
+                text += f" -{key} $false"
             else:
                 text += f" -{key} {_ps_value(value)}"
         parts.append(text)
