@@ -303,7 +303,6 @@ class _HostRun:
                 self._fail(entry, f"{address}: outcome unknown: step {step.id} shared a round trip with a "
                                   f"failing step ({exc.cmdlet}: {exc.message})", uncertain=True)
 
-
     def _confirmed(self, entry: _Entry, remaining: tuple[Step, ...], note: str = "") -> None:
         """The host already shows ``entry``'s desired state: its remaining steps count as run."""
         entry.result.steps_run += len(remaining)
