@@ -29,6 +29,7 @@ from engine.errors import LockHeld, RemoteCommandError, TransportError
 from engine.logging import get_logger
 from engine.observe.model import ObservedHost
 from engine.transport.command import Cmdlet, Pipeline
+from engine.transport.retry import UNKNOWN_CMDLET
 from engine.transport.session import HostSession
 
 __all__ = [
@@ -262,8 +263,9 @@ def collect_locked(session: HostSession, host: str, lock: HostLock) -> ObservedH
     try:
         outputs = session.run([take, *(pipeline for _, pipeline in COLLECTION)])
     except RemoteCommandError as exc:
-        if exc.cmdlet.casefold() != "new-item":
+        if exc.cmdlet.casefold() not in ("new-item", UNKNOWN_CMDLET):
             # The first statement's error would come first: New-Item succeeded, the read failed.
+            # (An error naming no cmdlet is settled by reading the lock file's run id below.)
             lock.held = True
             raise
         lock.acquire(exc)
