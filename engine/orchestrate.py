@@ -326,6 +326,7 @@ def apply_one(run: HostRun, hooks: Hooks) -> Any:
         result = execute_host(session, plan, recheck=lambda: _recheck(run, hooks),
                               tail=None if snapshot else verify_tail(lock))
         outcome.results = result.changes
+        outcome.warnings = list(result.interruptions)
         run.extras["apply_result"] = result
         if not result.touched:
             return outcome

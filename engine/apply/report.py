@@ -49,6 +49,7 @@ class HostOutcome:
     results: list[ChangeResult] = field(default_factory=list)
     awaiting_approval: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. a cut round trip, settled by re-reading
     verified: bool = False  # the host was re-read after this run's changes and matched
 
     @property
@@ -83,6 +84,8 @@ def host_report(plan: HostPlan, outcome: HostOutcome | None) -> dict[str, Any]:
     doc["fixed"] = outcome.fixed if outcome is not None else []
     doc["awaiting_approval"] = list(outcome.awaiting_approval) if outcome is not None else []
     doc["errors"] = errors
+    if outcome is not None and outcome.warnings:
+        doc["warnings"] = list(outcome.warnings)
     doc["results"] = [r.to_json() for r in outcome.results] if outcome is not None else []
     return doc
 
