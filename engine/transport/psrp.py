@@ -20,6 +20,7 @@ next ``run`` opens a new one.
 from __future__ import annotations
 
 import contextvars
+import ipaddress
 import socket
 import threading
 import time
@@ -105,6 +106,11 @@ def wsman_arguments(host: str, settings: ConnectionSettings, password: str | Non
         "reconnection_backoff": 0.1,
         "cert_validation": _cert_validation(settings),
     }
+    if _is_loopback(args["server"]):
+        # A proxy never serves loopback; without this, an HTTP(S)_PROXY in the environment would
+        # route the built-in simulator's traffic through it (and requests re-reads the proxy
+        # settings from the environment on every request).
+        args["no_proxy"] = True
     if auth == "certificate":
         if not settings.ssl:
             raise _config_error(host, "auth", "certificate authentication needs ssl: true")
@@ -133,6 +139,13 @@ def wsman_arguments(host: str, settings: ConnectionSettings, password: str | Non
     if auth == "credssp":
         args["credssp_auth_mechanism"] = "auto"
     return args
+
+
+def _is_loopback(server: str) -> bool:
+    try:
+        return ipaddress.ip_address(server.strip("[]")).is_loopback
+    except ValueError:
+        return server.casefold() == "localhost"
 
 
 def _cert_validation(settings: ConnectionSettings) -> bool | str:

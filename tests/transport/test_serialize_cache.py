@@ -52,3 +52,4 @@ def test_without_a_key_or_for_other_messages_nothing_is_cached() -> None:
 def test_different_statements_get_different_entries() -> None:
     other = [Pipeline((Cmdlet.of("Get-VM"),))]
     assert serialize_cache.statements_key(READ) != serialize_cache.statements_key(other)
+
