@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.errors import Position
-from engine.manifest.rules import normalize_mac
 from engine.manifest.yaml_loader import Document, json_path
 from engine.model.resources import (
     UNSET,
@@ -25,6 +24,7 @@ from engine.model.resources import (
     VlanSpec,
     VMNetworkAdapter,
     VMSwitch,
+    normalize_mac,
 )
 
 

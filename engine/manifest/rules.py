@@ -13,17 +13,11 @@ from typing import Any
 
 from engine.errors import Diagnostic
 from engine.manifest.yaml_loader import Document, JsonPath, json_path
+from engine.model.resources import normalize_mac
 
 MAX_SET_UPLINKS = 8  # hyperv-model.md (SET): 1-8 identical NICs
 _MAC = re.compile(r"^[0-9A-Fa-f]{2}([-:]?[0-9A-Fa-f]{2}){5}$")
 _VLAN_LIST = re.compile(r"^\s*\d+(\s*-\s*\d+)?(\s*,\s*\d+(\s*-\s*\d+)?)*\s*$")
-
-
-def normalize_mac(text: str) -> str:
-    """``00-15-5d-01-0a-01`` -> ``00155D010A01``; ``Dynamic`` -> ``dynamic``."""
-    if text.casefold() == "dynamic":
-        return "dynamic"
-    return re.sub(r"[-:]", "", text).upper()
 
 
 def _spec(doc: Document) -> dict[str, Any]:

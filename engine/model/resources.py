@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 from urllib.parse import quote
@@ -101,6 +102,19 @@ _ADDRESS_SAFE: Final = "".join(chr(c) for c in range(32, 127) if chr(c) not in "
 def _spec_fields(cls: type) -> tuple[tuple[str, str], ...]:
     """(attribute, manifest key) of a resource class's managed fields, computed once per class."""
     return tuple((f.name, f.metadata["key"]) for f in dataclasses.fields(cls) if "key" in f.metadata)
+
+
+_MAC_SEPARATORS = re.compile(r"[-:.]")
+
+
+def normalize_mac(text: str) -> str:
+    """``00-15-5d-01-0a-01`` / ``00:15:5D:01:0A:01`` -> ``00155D010A01``; ``Dynamic`` -> ``dynamic``.
+
+    The one spelling desired and observed MACs are compared in (manifests, plans, selectors).
+    """
+    if text.casefold() == "dynamic":
+        return "dynamic"
+    return _MAC_SEPARATORS.sub("", text).upper()
 
 
 def address_part(text: str) -> str:

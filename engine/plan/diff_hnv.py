@@ -17,12 +17,12 @@ from engine.model.resources import (
     NetworkVirtualization,
     ProviderAddressSpec,
     Resource,
+    normalize_mac,
 )
 from engine.observe.model import CustomerRoute, LookupRecord, ProviderAddress
 from engine.plan.context import HostContext
 from engine.plan.diff_common import make_change
 from engine.plan.model import AttributeDiff, Change
-from engine.plan.normalize import norm_mac
 from engine.plan.resolve import describe_selector, select_nics
 from engine.transport.command import Cmdlet, Pipeline
 
@@ -45,7 +45,7 @@ def _pa_json(address: str, prefix: int, ifindex: int, vlan: int) -> dict[str, An
 
 def _lr_json(r: LookupRecord | LookupRecordSpec) -> dict[str, Any]:
     return {"customerAddress": r.customer_address, "providerAddress": r.provider_address,
-            "virtualSubnetId": r.virtual_subnet_id, "macAddress": norm_mac(r.mac_address),
+            "virtualSubnetId": r.virtual_subnet_id, "macAddress": normalize_mac(r.mac_address),
             "vmName": r.vm_name, "rule": r.rule}
 
 

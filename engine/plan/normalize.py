@@ -7,20 +7,10 @@ lists written as ranges). Both sides go through these functions before comparing
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from engine.model.resources import UNSET, VlanSpec
 from engine.observe.model import Adapter, Vlan
-
-_MAC_SEP = re.compile(r"[-:.]")
-
-
-def norm_mac(value: str) -> str:
-    """``'00:15:5d-01-0a-01'`` → ``'00155D010A01'``; ``'dynamic'`` stays ``'dynamic'``."""
-    if value.casefold() == "dynamic":
-        return "dynamic"
-    return _MAC_SEP.sub("", value).upper()
 
 
 def observed_mac(adapter: Adapter) -> str:

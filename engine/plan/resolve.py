@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.inventory import glob_match
-from engine.model.resources import NicSelector, Resource, SriovNic, SriovPolicy
+from engine.model.resources import NicSelector, Resource, SriovNic, SriovPolicy, normalize_mac
 from engine.observe.model import NetAdapter, ObservedHost, Switch
-from engine.plan.normalize import norm_mac
 
 GBPS = 1_000_000_000
 
@@ -25,8 +24,8 @@ def nic_matches(selector: NicSelector, nic: NetAdapter) -> bool:
     ):
         return False
     if selector.mac_addresses is not None:
-        wanted = {norm_mac(m) for m in selector.mac_addresses}
-        if norm_mac(nic.mac_address) not in wanted:
+        wanted = {normalize_mac(m) for m in selector.mac_addresses}
+        if normalize_mac(nic.mac_address) not in wanted:
             return False
     if selector.pci_location is not None and selector.pci_location.casefold() != nic.pci_location.casefold():
         return False

@@ -13,12 +13,12 @@ import functools
 from typing import Any
 
 from engine.apply.steps import PortSettings
-from engine.model.resources import UNSET, HostVNic, Resource, VMNetworkAdapter, VMSwitch
+from engine.model.resources import UNSET, HostVNic, Resource, VMNetworkAdapter, VMSwitch, normalize_mac
 from engine.observe.model import Adapter, Switch
 from engine.plan.context import HostContext
 from engine.plan.diff_common import observed_port_settings
 from engine.plan.model import Dependent
-from engine.plan.normalize import desired_vlan, norm_mac
+from engine.plan.normalize import desired_vlan
 
 PORT_KEYS = ("vlan", "iovWeight", "maximumBandwidth", "minimumBandwidthWeight")
 
@@ -47,7 +47,7 @@ def desired_port_settings(res: VMNetworkAdapter | HostVNic) -> dict[str, Any]:
         if key == "vlan":
             out[key] = desired_vlan(value)
         elif key == "macAddress":
-            out[key] = norm_mac(value)
+            out[key] = normalize_mac(value)
         else:
             out[key] = value
     return out
