@@ -37,7 +37,7 @@ from pypsrp.wsman import WSMan
 from engine.errors import Diagnostic, EngineError, HostTimeout, ManifestError, ProtocolError
 from engine.inventory import ConnectionSettings
 from engine.logging import register_secret
-from engine.transport import serialize_cache
+from engine.transport import fast_serializer, serialize_cache
 from engine.transport.command import Pipeline
 from engine.transport.retry import RetryPolicy, classify, remote_command_error, with_retry
 from engine.transport.session import check_statements, is_read_only, statements_read_only
@@ -265,9 +265,12 @@ class PsrpSession:
             wsman = self._wsman_factory(**args)
             call.wsman = wsman  # from here on, the worker closes it if the caller gives up
             self._count_requests(wsman)
+            if args.get("no_proxy"):
+                _skip_proxy_lookups(wsman)
             pool = self._pool_factory(
                 wsman, configuration_name=settings.configuration_name or DEFAULT_CONFIGURATION
             )
+            fast_serializer.install(pool)
             try:
                 pool.open()
             except BaseException:
@@ -457,6 +460,27 @@ class PsrpSession:
             )
 
         return log_retry
+
+
+def _skip_proxy_lookups(wsman: Any) -> None:
+    """A loopback session never uses a proxy: stop requests re-reading the proxy environment.
+
+    Even with pypsrp's ``no_proxy``, requests scans every environment variable on each
+    request (``trust_env``: ``should_bypass_proxies``, ``get_environ_proxies``) — about
+    a fifth of the client's CPU per request to the built-in simulator. The environment's
+    TLS settings are read when pypsrp builds the session, before this takes effect.
+    """
+    transport = getattr(wsman, "transport", None)
+    build = getattr(transport, "_build_session", None)
+    if build is None:
+        return
+
+    def build_without_environment() -> Any:
+        session = build()
+        session.trust_env = False
+        return session
+
+    transport._build_session = build_without_environment
 
 
 def _stop_polling_when_abandoned(ps: Any, call: _Invocation) -> None:

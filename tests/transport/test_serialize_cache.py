@@ -1,8 +1,14 @@
-"""The serialized collection command is reused; mutating commands never are."""
+"""The serialized collection command is reused across pools; mutating commands never are."""
 
 from __future__ import annotations
 
-from pypsrp.messages import CreatePipeline
+import uuid
+from xml.etree import ElementTree as ET
+
+from pypsrp.complex_objects import ApartmentState, Command, HostInfo, RemoteStreamOptions
+from pypsrp.complex_objects import Pipeline as PsrpPipeline
+from pypsrp.messages import CreatePipeline, Destination, Message
+from pypsrp.serializer import Serializer
 
 from engine.transport import serialize_cache
 from engine.transport.command import Cmdlet, Pipeline
@@ -14,7 +20,7 @@ class CountingSerializer:
 
     def serialize(self, value, metadata=None, parent=None, clear=True):  # noqa: ANN001, ANN201
         self.calls += 1
-        return object()
+        return ET.Element("Obj", {"N": str(self.calls)})
 
     def deserialize(self, element):  # noqa: ANN001, ANN201
         return ("deserialized", element)
@@ -27,14 +33,14 @@ def _pipeline() -> CreatePipeline:
 READ = [Pipeline((Cmdlet.of("Get-VMSwitch"), Cmdlet.of("Select-Object", Property=["Name", "Id"])))]
 
 
-def test_identical_read_only_statements_are_serialized_once() -> None:
+def test_identical_read_only_statements_are_serialized_once_for_every_pool() -> None:
     inner = CountingSerializer()
-    cache = serialize_cache.CachingSerializer(inner)
-    key = serialize_cache.statements_key(READ)
+    first_pool, second_pool = serialize_cache.CachingSerializer(inner), serialize_cache.CachingSerializer(inner)
+    key = serialize_cache.statements_key([Pipeline((Cmdlet.of("Get-VMSwitch", Name=str(uuid.uuid4())),))])
     with serialize_cache.reusing(key):
-        first = cache.serialize(_pipeline())
-        second = cache.serialize(_pipeline())
-    assert first is second and inner.calls == 1
+        first = first_pool.serialize(_pipeline())
+        second = second_pool.serialize(_pipeline())  # another host's pool: same statements, same bytes
+    assert first == second == b'<Obj N="1" />' and inner.calls == 1
 
 
 def test_without_a_key_or_for_other_messages_nothing_is_cached() -> None:
@@ -53,3 +59,21 @@ def test_different_statements_get_different_entries() -> None:
     other = [Pipeline((Cmdlet.of("Get-VM"),))]
     assert serialize_cache.statements_key(READ) != serialize_cache.statements_key(other)
 
+
+def test_a_cached_message_is_byte_for_byte_what_pypsrp_sends() -> None:
+    def create_pipeline() -> CreatePipeline:
+        # As pypsrp's PowerShell.begin_invoke builds it.
+        command = Command(cmd="Get-VMSwitch", is_script=False, use_local_scope=None)
+        pipeline = PsrpPipeline(is_nested=False, cmds=[command], history=None, redirect_err_to_out=False)
+        return CreatePipeline(True, ApartmentState(value=ApartmentState.UNKNOWN),
+                              RemoteStreamOptions(value=RemoteStreamOptions.ADD_INVOCATION_INFO), False,
+                              HostInfo(host=None), pipeline, False)
+
+    rpid, pid = str(uuid.uuid4()), str(uuid.uuid4())
+    plain = Message(Destination.SERVER, rpid, pid, create_pipeline(), Serializer()).pack()
+    cached_serializer = serialize_cache.CachingSerializer(Serializer())
+    key = serialize_cache.statements_key([Pipeline((Cmdlet.of("Get-VMSwitch", Id=str(uuid.uuid4())),))])
+    with serialize_cache.reusing(key):
+        fresh = Message(Destination.SERVER, rpid, pid, create_pipeline(), cached_serializer).pack()
+        reused = Message(Destination.SERVER, rpid, pid, create_pipeline(), cached_serializer).pack()
+    assert plain == fresh == reused
