@@ -7,10 +7,11 @@ up nearly all of a collected host's output, and need neither:
 
 - a primitive (``<S>``, ``<I32>``, ``<B>`` …): its value comes from its text alone;
   answered with the same functions pypsrp uses;
-- an object whose type names are none of pypsrp's known types (a Hyper-V object, an
-  enum, a ``Select-Object`` result): pypsrp makes it a ``GenericComplexObject`` with
-  ``_deserialize_dynamic_obj``; so does this, and its ``_xml`` is produced only when
-  read (``LazyXmlObject``).
+- an object whose type names lead to "System.Object" in pypsrp's table (a Hyper-V
+  object, an enum, a ``Select-Object`` result): pypsrp makes it a
+  ``GenericComplexObject`` with ``_deserialize_dynamic_obj``; so does this, and its
+  ``_xml`` is produced only when read (``LazyXmlObject``); or to "System.Array" (an
+  array of Hyper-V values): a plain list, read with ``_deserialize_lst``.
 
 Everything else (error records, lists, dictionaries, pypsrp's own message types) goes
 to pypsrp unchanged. Equivalence: tests/transport/test_fast_serializer.py. Measured:
@@ -26,7 +27,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from pypsrp._utils import to_string
-from pypsrp.complex_objects import GenericComplexObject, ObjectMeta
+from pypsrp.complex_objects import GenericComplexObject, ListMeta, ObjectMeta
 from pypsrp.serializer import Serializer
 
 _Decode = Callable[[Serializer, ET.Element], Any]
@@ -100,24 +101,44 @@ _GENERIC_COLLECTIONS = (
 )
 
 
-def is_generic(types: list[str]) -> bool:
-    """Would pypsrp read an ``<Obj>`` with these type names as a ``GenericComplexObject``?
+# Of those, the primitives an array ("System.String[]" …) can hold, with their CLIXML tag.
+_PRIMITIVE_TYPES = {
+    "System.String": "S", "System.Char": "C", "System.Boolean": "B", "System.DateTime": "DT", "System.Byte": "By",
+    "System.SByte": "SB", "System.UInt16": "U16", "System.Int16": "I16", "System.UInt32": "U32", "System.Int32": "I32",
+    "System.UInt64": "U64", "System.Int64": "I64", "System.Single": "Sg", "System.Double": "Db", "System.Decimal": "D",
+    "System.Guid": "G", "System.Uri": "URI", "System.Version": "Version", "System.Xml.XmlDocument": "XD",
+    "System.Management.Automation.ScriptBlock": "SBK", "System.Security.SecureString": "SS",
+    "System.Management.Automation.PSTypeName": "S",
+}  # fmt: skip
+# And the ones pypsrp reads as a plain list (``ListMeta()``).
+_LIST_TYPES = frozenset({"System.Array", "System.Collections.ArrayList", "System.Collections.Generic.List"})
+
+
+def resolve_type(types: list[str]) -> tuple[str, bool] | None:
+    """The entry of pypsrp's table an ``<Obj>`` with these type names maps to, and whether as a list.
 
     The same walk as pypsrp's: the first name found in its table decides; a name ending in
-    ``[]`` is a list of its element type; generic collections are pypsrp's. When in doubt,
-    False: pypsrp reads it.
+    ``[]`` is a list of its element type. None: pypsrp handles it some other way (generic
+    collections, or no known name at all).
     """
     for name in types or ["System.Object"]:
         if name.startswith("Deserialized.System."):
             name = name[len("Deserialized.") :]
         if name.startswith(_GENERIC_COLLECTIONS):
-            return False
+            return None
         is_list = name.endswith("[]")
         if is_list:
             name = name[:-2]
         if name in _PYPSRP_TYPES:
-            return not is_list and name in _GENERIC_TYPES
-    return False
+            return name, is_list
+    return None
+
+
+def _plain(metadata: Any) -> bool:
+    """Metadata that leaves the decision to the element's types, as ``None`` does in pypsrp."""
+    return metadata is None or (
+        type(metadata) is ObjectMeta and metadata.object is None and metadata.tag in ("*", "Obj")
+    )
 
 
 class LazyXmlObject(GenericComplexObject):  # type: ignore[misc]  # pypsrp is untyped here
@@ -150,6 +171,24 @@ class FastSerializer(Serializer):  # type: ignore[misc]  # pypsrp is untyped her
             return value
         return str(super()._deserialize_string(value))
 
+    def _get_types_from_obj(self, element: ET.Element) -> list[str]:
+        # pypsrp's ``findall("TN/T")`` + ``find("TN")`` + ``find("TNRef")``, in one pass
+        # over the children (ElementPath's generators cost more than the reading itself).
+        types: list[str] = []
+        first_tn: ET.Element | None = None
+        first_ref: ET.Element | None = None
+        for child in element:
+            if child.tag == "TN":
+                first_tn = first_tn if first_tn is not None else child
+                types.extend(t.text or "" for t in child if t.tag == "T")
+            elif child.tag == "TNRef" and first_ref is None:
+                first_ref = child
+        if types and first_tn is not None:
+            self.tn[first_tn.attrib["RefId"]] = types
+        if first_ref is not None:
+            types = self.tn[first_ref.attrib["RefId"]]
+        return types
+
     def deserialize(self, element: ET.Element | str, metadata: Any = None, clear: bool = True) -> Any:
         given = element
         text: str | None = None
@@ -159,23 +198,46 @@ class FastSerializer(Serializer):  # type: ignore[misc]  # pypsrp is untyped her
             except ET.ParseError:
                 return super().deserialize(given, metadata, clear)  # pypsrp logs it and returns the text
             text = given
+        if metadata is not None and metadata.tag == "*":
+            metadata.tag = element.tag  # pypsrp does this to the (possibly shared) metadata it is given
         decode = _PRIMITIVES.get(element.tag)
         if decode is not None:
             if clear:
                 self._clear()
             return decode(self, element)
-        if element.tag != "Obj" or metadata is not None:
+        if element.tag == "Obj" and metadata is _GENERIC:  # an entry of a "System.Object[]"
+            self._get_types_from_obj(element)  # registers the TN as pypsrp does
+            return self._generic(element, text)
+        if element.tag != "Obj" or not _plain(metadata):
             return super().deserialize(given, metadata, clear)
         if clear:
             self._clear()
-        if not is_generic(self._get_types_from_obj(element)):  # registers the TN as pypsrp does
-            return super().deserialize(given, metadata, clear=False)
+        resolved = resolve_type(self._get_types_from_obj(element))  # registers the TN as pypsrp does
+        if resolved is not None:
+            name, is_list = resolved
+            if not is_list and name in _GENERIC_TYPES:
+                return self._generic(element, text)
+            if not is_list and name in _LIST_TYPES:
+                return self._list(element, ListMeta())
+            if is_list and name in _PRIMITIVE_TYPES:
+                return self._list(element, ListMeta(list_value_meta=ObjectMeta(_PRIMITIVE_TYPES[name])))
+            if is_list and name in _GENERIC_TYPES:
+                return self._list(element, ListMeta(list_value_meta=_GENERIC))
+        return super().deserialize(given, metadata, clear=False)
+
+    def _generic(self, element: ET.Element, text: str | None) -> Any:
+        """What pypsrp makes of a "System.Object": a generic object, its ``_xml`` made when read."""
         obj = self._deserialize_dynamic_obj(element, _GENERIC)
         if text is not None:
             obj._xml = text
         else:
             obj._element = element
         return obj
+
+    def _list(self, element: ET.Element, metadata: ListMeta) -> list[Any]:
+        values: list[Any] = self._deserialize_lst(element, metadata)
+        self.obj[element.attrib["RefId"]] = values  # a later <Ref> is this same list
+        return values
 
 
 def install(pool: Any) -> None:

@@ -37,6 +37,7 @@ from pypsrp.wsman import WSMan
 from engine.errors import Diagnostic, EngineError, HostTimeout, ManifestError, ProtocolError
 from engine.inventory import ConnectionSettings
 from engine.logging import register_secret
+from engine.plan.gc_pause import gc_paused
 from engine.transport import fast_serializer, serialize_cache
 from engine.transport.command import Pipeline
 from engine.transport.retry import RetryPolicy, classify, remote_command_error, with_retry
@@ -423,7 +424,8 @@ class PsrpSession:
             ps.add_statement()
         _stop_polling_when_abandoned(ps, call)
         call.ps = ps
-        output = list(ps.invoke() or [])
+        with gc_paused():  # reading a big answer allocates many objects and no cycles
+            output = list(ps.invoke() or [])
         errors = list(ps.streams.error)
         failed = ps.state == PSInvocationState.FAILED
         if errors or failed or ps.had_errors:

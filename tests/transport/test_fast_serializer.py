@@ -51,6 +51,11 @@ ADAPTER = """<Obj RefId="0"><TN RefId="0"><T>Microsoft.HyperV.PowerShell.VMNetwo
 <Obj N="Vlans" RefId="2"><TN RefId="2"><T>System.Int32[]</T><T>System.Array</T><T>System.Object</T></TN>
 <LST><I32>10</I32><I32>20</I32></LST></Obj>
 <Obj N="Other" RefId="3"><TNRef RefId="1" /><ToString>Off</ToString><I32>3</I32></Obj>
+<Obj N="States" RefId="4"><TN RefId="3"><T>Microsoft.HyperV.PowerShell.OnOffState[]</T><T>System.Array</T>
+<T>System.Object</T></TN><LST><S>x</S><Obj RefId="5"><TNRef RefId="1" /><ToString>On</ToString><I32>1</I32></Obj>
+<Obj RefId="6"><ToString>bare</ToString></Obj></LST></Obj>
+<Obj N="Names" RefId="7"><TN RefId="4"><T>System.String[]</T><T>System.Array</T><T>System.Object</T></TN>
+<LST><S>a</S><S>b_x0009_</S></LST></Obj><Ref N="SameStates" RefId="4" />
 </Props><MS><S N="Note">extended</S><Ref N="Again" RefId="1" /></MS></Obj>"""
 
 
@@ -73,13 +78,21 @@ TYPE_NAMES = ["System.Object", "Deserialized.System.Object", "System.Enum", "Sys
               "Microsoft.PowerShell.Commands.GenericMeasureInfo", "System.Management.Automation.PSObject", "Foo[]",
               "Selected.Microsoft.HyperV.PowerShell.VMNetworkAdapter", "System.Management.Automation.PSCustomObject",
               "System.Object[]", "System.String[]", "System.Array", "System.Collections.Generic.List`1[[System.String, x]]",
-              "Deserialized.System.Collections.Hashtable", "System.Management.Automation.PSPrimitiveDictionary"]  # fmt: skip
+              "Deserialized.System.Collections.Hashtable", "System.Management.Automation.PSPrimitiveDictionary",
+              "System.Int32[]", "System.Guid[]", "Deserialized.System.Object[]", "System.Management.Automation.PSObject[]",
+              "System.Collections.ArrayList", "System.Boolean[]"]  # fmt: skip
 
 
-@given(st.lists(st.sampled_from(TYPE_NAMES), max_size=4), st.booleans())
-def test_any_type_chain_reads_the_same(types: list[str], as_element: bool) -> None:
+ENTRIES = ["<S>a</S>", "<I32>4</I32>", "<Nil />", '<Obj RefId="7"><ToString>Off</ToString><I32>0</I32></Obj>',
+           '<Obj RefId="8"><TN RefId="5"><T>Microsoft.HyperV.PowerShell.OnOffState</T><T>System.Enum</T>'
+           "<T>System.ValueType</T><T>System.Object</T></TN><ToString>On</ToString><I32>1</I32></Obj>"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(TYPE_NAMES), max_size=4), st.booleans(), st.none() | st.lists(st.sampled_from(ENTRIES)))
+def test_any_type_chain_reads_the_same(types: list[str], as_element: bool, entries: list[str] | None) -> None:
     tn = "".join(f"<T>{t}</T>" for t in types)
-    clixml = (f'<Obj RefId="0">{f"""<TN RefId="0">{tn}</TN>""" if types else ""}<ToString>x</ToString>'
+    lst = "" if entries is None else f"<LST>{''.join(entries)}</LST>"
+    clixml = (f'<Obj RefId="0">{f"""<TN RefId="0">{tn}</TN>""" if types else ""}<ToString>x</ToString>{lst}'
               '<Props><S N="Name">a</S><I32 N="N">1</I32></Props><MS><B N="On">true</B></MS></Obj>')
 
     def outcome(serializer: Serializer) -> Any:
@@ -89,6 +102,16 @@ def test_any_type_chain_reads_the_same(types: list[str], as_element: bool) -> No
             return ("raised", type(exc).__name__, str(exc))
 
     assert outcome(FastSerializer()) == outcome(Serializer())
+
+
+def test_type_names_are_registered_and_referenced_as_pypsrp_does() -> None:
+    element = ET.fromstring('<Obj RefId="0"><TN RefId="3"><T>A</T><T>System.Object</T></TN><TN RefId="4"><T>B</T></TN>'
+                            '<TNRef RefId="3" /><TNRef RefId="9" /></Obj>')  # fmt: skip
+    slow, fast = Serializer(), FastSerializer()
+    assert fast._get_types_from_obj(element) == slow._get_types_from_obj(element) == ["A", "System.Object", "B"]
+    assert fast.tn == slow.tn
+    lone_ref = ET.fromstring('<Obj RefId="1"><TNRef RefId="3" /></Obj>')
+    assert fast._get_types_from_obj(lone_ref) is fast.tn["3"]
 
 
 def test_every_primitive_at_top_level_reads_the_same() -> None:
