@@ -11,19 +11,17 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 import threading
 import uuid
 from pathlib import Path
 from typing import Any
-
-import orjson
 
 from engine.sim.hyperv import build_registry
 from engine.sim.hyperv.fixture import FailCmdlet, Faults, load_fixture_file
 from engine.sim.hyperv.model import HostModel
 from engine.sim.objects import ErrorRecord, PSEnum, PSList, PSObj
 from engine.sim.registry import Registry
+from engine.sim.state_file import StateEncoder, write_atomically
 
 STATE_FORMAT = 1
 
@@ -48,7 +46,10 @@ class SimulatedHost:
         self.lock = threading.RLock()
         self._dropped = dropped
         self._saved: bytes | None = None  # the state file's bytes as last written by this object
+        # (log, its length, its last entry, invocations per cmdlet in it): see _cmdlet_counts
+        self._counted: tuple[list[dict[str, Any]] | None, int, Any, dict[str, int]] = (None, 0, None, {})
         self._dir_ready = False
+        self._encoder = StateEncoder()
         self.registry: Registry = build_registry(self)
         # A JEA role capability file (.psrc): only its cmdlets/parameters are visible (engine.jea).
         self.jea_role = str(jea_role) if jea_role is not None else None
@@ -99,13 +100,30 @@ class SimulatedHost:
             spec = self.registry.get(cmdlet)
             canonical = spec.name if spec is not None else cmdlet
             log: list[dict[str, Any]] = self.counters["cmdlets"]
-            nth = 1 + sum(1 for c in log if c["cmdlet"].casefold() == canonical.casefold())
+            counts = self._cmdlet_counts(log)
+            key = canonical.casefold()
+            nth = counts.get(key, 0) + 1
             log.append({"cmdlet": canonical, "parameters": {k: json_safe(v) for k, v in parameters.items()}})
+            counts[key] = nth
+            self._counted = (log, len(log), log[-1], counts)
             for fault in self.faults.fail_cmdlets:
                 # The nth invocation fails, once: the count only grows, so it cannot repeat.
                 if fault.cmdlet.casefold() == canonical.casefold() and fault.nth == nth:
                     return injected_error(canonical, fault.message)
             return None
+
+    def _cmdlet_counts(self, log: list[dict[str, Any]]) -> dict[str, int]:
+        """Invocations per cmdlet (case-folded) in ``log``: kept up to date by ``before_cmdlet``
+        (scanning the whole log per cmdlet was quadratic), counted afresh when the log was
+        replaced, or changed its length or last entry behind our back (tests edit ``counters``)."""
+        counted_log, length, last, counts = self._counted
+        if counted_log is log and length == len(log) and (not log or log[-1] is last):
+            return counts
+        counts = {}
+        for entry in log:
+            key = entry["cmdlet"].casefold()
+            counts[key] = counts.get(key, 0) + 1
+        return counts
 
     def after_request(self) -> None:
         self.save()
@@ -140,8 +158,9 @@ class SimulatedHost:
 
         Called before every answer, so it must be cheap: the document is encoded by orjson
         (the standard library's indented encoder is pure Python: ~35 ms for 300 VMs and a
-        long cmdlet log, per request), and not written at all when the bytes on disk are
-        already these (e.g. an explicit save right after a request's).
+        long cmdlet log, per request) with each cmdlet log entry encoded only once
+        (``StateEncoder``), and not written at all when the bytes on disk are already
+        these (e.g. an explicit save right after a request's).
         """
         if self.state_path is None:
             return
@@ -152,14 +171,8 @@ class SimulatedHost:
             if not self._dir_ready:
                 self.state_path.parent.mkdir(parents=True, exist_ok=True)
                 self._dir_ready = True
-            fd, tmp = tempfile.mkstemp(prefix=".state-", suffix=".tmp", dir=self.state_path.parent)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                os.replace(tmp, self.state_path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            # One writer per host object (the lock), so a fixed temp name of its own is enough.
+            write_atomically(self.state_path, data, f".state-{os.getpid()}-{id(self):x}.tmp")
             self._saved = data
 
     def _encode_state(self) -> bytes:
@@ -175,11 +188,8 @@ class SimulatedHost:
             "jea_role": self.jea_role,
             "counters": self.counters,
         }
-        try:
-            data = orjson.dumps(fast, option=orjson.OPT_INDENT_2)
-        except orjson.JSONEncodeError:  # e.g. an int beyond 64 bits
-            data = b""
-        if data and data.isascii():
+        data = self._encoder.encode(fast)
+        if data is not None:
             return data
         return json.dumps(self.state(), indent=1).encode("ascii")
 

@@ -9,16 +9,19 @@ injection asks to drop.
 
 from __future__ import annotations
 
+import http.client
 import logging
 import socket
 import ssl
 import threading
 import time
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from engine.sim import wsman
 from engine.sim.auth import AuthFailed, Credentials, EncryptionError, NegotiateState, check_basic
+from engine.sim.http_request import read_headers
 from engine.sim.service import Peer, WSManService
 
 log = logging.getLogger(__name__)
@@ -95,6 +98,65 @@ class WinRMRequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - BaseHTTPRequestHandler's name
         log.debug("http: " + format, *args)
+
+    def parse_request(self) -> bool:
+        """``BaseHTTPRequestHandler.parse_request`` (Python 3.11) with the headers read by
+        ``read_headers`` instead of the email package; same checks, errors and keep-alive rules."""
+        self.command = None  # type: ignore[assignment] # as the stdlib: unset until the line is read
+        self.request_version = self.default_request_version
+        self.close_connection = True
+        self.requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        words = self.requestline.split()
+        if not words:
+            return False
+        if len(words) >= 3 and not self._check_version(words[-1]):
+            return False
+        if not 2 <= len(words) <= 3:
+            self.send_error(HTTPStatus.BAD_REQUEST, f"Bad request syntax ({self.requestline!r})")
+            return False
+        command, path = words[:2]
+        if len(words) == 2:
+            self.close_connection = True
+            if command != "GET":
+                self.send_error(HTTPStatus.BAD_REQUEST, f"Bad HTTP/0.9 request type ({command!r})")
+                return False
+        self.command = command
+        self.path = "/" + path.lstrip("/") if path.startswith("//") else path
+        try:
+            self.headers = read_headers(self.rfile)
+        except http.client.LineTooLong as err:
+            self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Line too long", str(err))
+            return False
+        except http.client.HTTPException as err:
+            self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers", str(err))
+            return False
+        connection = self.headers.get("Connection", "").lower()
+        if connection == "close":
+            self.close_connection = True
+        elif connection == "keep-alive" and self.protocol_version >= "HTTP/1.1":
+            self.close_connection = False
+        if (
+            self.headers.get("Expect", "").lower() == "100-continue"
+            and self.protocol_version >= "HTTP/1.1"
+            and self.request_version >= "HTTP/1.1"
+        ):
+            return self.handle_expect_100()
+        return True
+
+    def _check_version(self, version: str) -> bool:
+        """The request line's ``HTTP/x.y``, as the stdlib checks it (sends the error itself)."""
+        numbers = version[5:].split(".") if version.startswith("HTTP/") else []
+        if len(numbers) != 2 or not all(n.isascii() and n.isdigit() and len(n) <= 10 for n in numbers):
+            self.send_error(HTTPStatus.BAD_REQUEST, f"Bad request version ({version!r})")
+            return False
+        major, minor = int(numbers[0]), int(numbers[1])
+        if (major, minor) >= (1, 1) and self.protocol_version >= "HTTP/1.1":
+            self.close_connection = False
+        if (major, minor) >= (2, 0):
+            self.send_error(HTTPStatus.HTTP_VERSION_NOT_SUPPORTED, f"Invalid HTTP version ({version[5:]})")
+            return False
+        self.request_version = version
+        return True
 
     # -- plumbing --------------------------------------------------------------------------
     def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:

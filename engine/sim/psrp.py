@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,11 +33,10 @@ from psrpcore import (
     PSRPCoreError,
     ResetRunspaceStateEvent,
     ServerPipeline,
-    ServerRunspacePool,
     SetMaxRunspacesEvent,
     SetMinRunspacesEvent,
 )
-from psrpcore._payload import PSRPMessage, PSRPPayload, StreamType, create_message
+from psrpcore._payload import PSRPPayload, StreamType
 from psrpcore.types import (
     ErrorCategory,
     ErrorCategoryInfo,
@@ -48,8 +47,9 @@ from psrpcore.types import (
 )
 from psrpcore.types import ErrorRecord as CoreErrorRecord
 
-from engine.sim.dispatcher import Command, InvocationResult, ScriptText, run_invocation
-from engine.sim.objects import CommandCall, ErrorRecord
+from engine.sim.dispatcher import Command, InvocationResult, run_invocation
+from engine.sim.objects import ErrorRecord
+from engine.sim.psrp_pool import ReusedCreatePipeline, SimPool, statements_of
 from engine.sim.registry import SimHostAPI
 from engine.sim.serialize import RawClixml, to_clixml
 
@@ -63,32 +63,11 @@ class PSRPFailure(Exception):
     """psrpcore rejected the client's data; the request is answered with a fault."""
 
 
-class _Pool(ServerRunspacePool):
-    """A server pool that also sends pre-serialized CLIXML (see ``engine.sim.serialize``)."""
-
-    def prepare_message(  # type: ignore[override]
-        self,
-        message: Any,
-        message_type: PSRPMessageType | None = None,
-        pipeline_id: uuid.UUID | None = None,
-        stream_type: StreamType = StreamType.default,
-    ) -> None:
-        if not isinstance(message, RawClixml):
-            super().prepare_message(message, message_type, pipeline_id, stream_type)
-            return
-        # Mirrors the tail of RunspacePool.prepare_message (psrpcore 0.3), minus re-serializing.
-        kind = message_type or PSRPMessageType.PipelineOutput
-        b_msg = create_message(self._is_client, kind, message.data, self.runspace_pool_id, pipeline_id)
-        object_id = self._fragment_counter
-        self._send_buffer.append(
-            PSRPMessage(kind, bytearray(b_msg), self.runspace_pool_id, pipeline_id, object_id, stream_type)
-        )
-
-
 @dataclass
 class _PipelineRun:
     pipeline: ServerPipeline
     input_objects: list[Any] = field(default_factory=list)
+    statements: Sequence[Sequence[Command]] | None = None  # known when the CreatePipeline was cached
     finished: bool = False  # final PipelineState queued
 
 
@@ -132,21 +111,6 @@ def _psrp_pipeline_id(fragment: bytes) -> uuid.UUID | None:
     return None if pid.int == 0 else pid
 
 
-def _statements(metadata: Any) -> list[list[Command]]:
-    """Split psrpcore's command list into statements (``end_of_statement`` marks the last of each)."""
-    statements: list[list[Command]] = [[]]
-    for cmd in metadata.commands:
-        command: Command
-        if cmd.is_script:
-            command = ScriptText(str(cmd.command_text))
-        else:
-            command = CommandCall(str(cmd.command_text), tuple((n, v) for n, v in cmd.parameters))
-        statements[-1].append(command)
-        if cmd.end_of_statement:
-            statements.append([])
-    return [s for s in statements if s]
-
-
 class ShellSession:
     """One runspace pool: feeds client data to psrpcore, runs pipelines, queues replies."""
 
@@ -163,7 +127,7 @@ class ShellSession:
         self._runner = runner
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
-        self._pool = _Pool()
+        self._pool = SimPool()
         self._pool.runspace_pool_id = shell_id  # pitfall 1
         self._runs: dict[uuid.UUID, _PipelineRun] = {}
         self._queues: dict[uuid.UUID | None, deque[bytes]] = {None: deque()}
@@ -205,7 +169,10 @@ class ShellSession:
     def _on_event(self, event: Any) -> None:
         if isinstance(event, CreatePipelineEvent):
             run = self._run_of(event.pipeline_id)
-            if event.pipeline.no_input:
+            if isinstance(event, ReusedCreatePipeline):
+                run.statements = event.statements
+            # psrpcore has set run.pipeline.metadata (event.pipeline would rebuild it).
+            if run.pipeline.metadata is not None and run.pipeline.metadata.no_input:
                 self._execute(run)
         elif isinstance(event, PipelineInputEvent):
             self._run_of(event.pipeline_id).input_objects.append(event.data)
@@ -225,7 +192,10 @@ class ShellSession:
             return
         pipeline._change_state(PSInvocationState.Running, emit=False)  # pitfall 3
         result = self._runner(
-            self.host, _statements(pipeline.metadata), run.input_objects, self.client_address
+            self.host,
+            run.statements if run.statements is not None else statements_of(pipeline.metadata),
+            run.input_objects,
+            self.client_address,
         )
         for kind, value in result.records:
             if kind == "output":

@@ -65,6 +65,8 @@ def _attr(name: str | None) -> str:
 
 def ps_to_string(value: Any) -> str:
     """What PowerShell's ToString() shows for a simple or complex value."""
+    if isinstance(value, str):  # first: a psrpcore string makes every failing isinstance slow
+        return str(value)
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -146,37 +146,62 @@ def _q(ns: str, name: str) -> str:
     return f"{{{ns}}}{name}"
 
 
+_ENVELOPE = _q(NS_SOAP, "Envelope")
+_HEADER = _q(NS_SOAP, "Header")
+_BODY = _q(NS_SOAP, "Body")
+_ACTION = _q(NS_ADDRESSING, "Action")
+_MESSAGE_ID = _q(NS_ADDRESSING, "MessageID")
+_RESOURCE_URI = _q(NS_WSMAN, "ResourceURI")
+_OPERATION_TIMEOUT = _q(NS_WSMAN, "OperationTimeout")
+_MAX_ENVELOPE_SIZE = _q(NS_WSMAN, "MaxEnvelopeSize")
+_HEADER_TEXTS = frozenset({_ACTION, _MESSAGE_ID, _RESOURCE_URI, _OPERATION_TIMEOUT, _MAX_ENVELOPE_SIZE})
+# Header child → (item tag, the Request dict its items go to)
+_NAMED_SETS = {
+    _q(NS_WSMAN, "SelectorSet"): (_q(NS_WSMAN, "Selector"), "selectors"),
+    _q(NS_WSMAN, "OptionSet"): (_q(NS_WSMAN, "Option"), "options"),
+}
+
+
 def parse_request(data: bytes) -> Request:
-    """Parse a SOAP envelope; malformed input raises a ``Fault``."""
+    """Parse a SOAP envelope; malformed input raises a ``Fault``.
+
+    One pass over the header's children: the first of each element counts (as ``findtext``),
+    selectors and options in document order across all their sets."""
     try:
         root = ElementTree.fromstring(data)
     except ElementTree.ParseError as exc:
         raise invalid_xml(str(exc)) from None
-    if root.tag != _q(NS_SOAP, "Envelope"):
+    if root.tag != _ENVELOPE:
         raise invalid_xml("the root element is not a SOAP 1.2 Envelope")
-    header = root.find(_q(NS_SOAP, "Header"))
+    header = root.find(_HEADER)
     if header is None:
         raise invalid_xml("the envelope has no Header")
-    action = (header.findtext(_q(NS_ADDRESSING, "Action")) or "").strip()
-    message_id = (header.findtext(_q(NS_ADDRESSING, "MessageID")) or "").strip()
+    texts: dict[str, str] = {}
+    named: dict[str, dict[str, str]] = {"selectors": {}, "options": {}}
+    for child in header:
+        if child.tag in _HEADER_TEXTS:
+            texts.setdefault(child.tag, child.text or "")
+        elif child.tag in _NAMED_SETS:
+            item_tag, target = _NAMED_SETS[child.tag]
+            for item in child:
+                if item.tag == item_tag:
+                    named[target][item.get("Name", "")] = (item.text or "").strip()
+    action = texts.get(_ACTION, "").strip()
+    message_id = texts.get(_MESSAGE_ID, "").strip()
     if not action or not message_id:
         raise invalid_xml("the header lacks Action or MessageID")
-    request = Request(action=action, message_id=message_id)
-    request.resource_uri = (header.findtext(_q(NS_WSMAN, "ResourceURI")) or "").strip()
-    for sel in header.iterfind(f"{_q(NS_WSMAN, 'SelectorSet')}/{_q(NS_WSMAN, 'Selector')}"):
-        request.selectors[sel.get("Name", "")] = (sel.text or "").strip()
-    for opt in header.iterfind(f"{_q(NS_WSMAN, 'OptionSet')}/{_q(NS_WSMAN, 'Option')}"):
-        request.options[opt.get("Name", "")] = (opt.text or "").strip()
-    timeout = header.findtext(_q(NS_WSMAN, "OperationTimeout"))
+    request = Request(action=action, message_id=message_id, selectors=named["selectors"], options=named["options"])
+    request.resource_uri = texts.get(_RESOURCE_URI, "").strip()
+    timeout = texts.get(_OPERATION_TIMEOUT)
     if timeout:
         request.operation_timeout = parse_duration(timeout)
-    size = header.findtext(_q(NS_WSMAN, "MaxEnvelopeSize"))
+    size = texts.get(_MAX_ENVELOPE_SIZE)
     if size:
         try:
             request.max_envelope_size = int(size.strip())
         except ValueError:
             raise invalid_xml(f"bad MaxEnvelopeSize {size!r}") from None
-    request.body = root.find(_q(NS_SOAP, "Body"))
+    request.body = root.find(_BODY)
     return request
 
 
