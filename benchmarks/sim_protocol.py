@@ -9,7 +9,9 @@ Measures (median and p95 over N runs):
     state file, as ``hvnet sim serve --state`` runs it): pool open, hvnet's collection
     pipeline (engine/observe/collect.py), close;
   * ``Get-Thing`` returning 1,000 objects of 45 properties, end to end (target < 2 s), and
-    the server's share of it (dispatch + CLIXML, no HTTP).
+    the server's share of it (dispatch + CLIXML, no HTTP);
+  * the first and third again through hvnet's own session (``engine.transport.psrp``:
+    pypsrp with hvnet's deserializer fast paths), as ``hvnet plan`` reads a host.
 
 "server CPU" is the CPU time of the simulator's connection threads (``time.thread_time``
 around each request), so the client's share in the same process is left out.
@@ -177,6 +179,22 @@ def invoke(port: int, auth: str, count: int) -> int:
         return len(ps.invoke())
 
 
+def session_invoke(port: int, count: int) -> int:
+    """The same through hvnet's own session (engine/transport/psrp.py): pypsrp with hvnet's
+    deserializer fast paths, on a fresh connection each time."""
+    from engine.inventory import ConnectionSettings
+    from engine.transport.command import Cmdlet, Pipeline
+    from engine.transport.psrp import PsrpSession
+
+    os.environ["HVNET_BENCH_SIM_PASSWORD"] = PASSWORD
+    settings = ConnectionSettings(
+        transport="psrp", server="127.0.0.1", port=port, ssl=False, auth="basic", encryption="never",
+        username="hvnet", password_env="HVNET_BENCH_SIM_PASSWORD", allow_unencrypted_basic=True,
+    )
+    with PsrpSession("bench", settings) as session:
+        return len(session.run([Pipeline((Cmdlet.of("Get-Thing", Count=count),))])[0])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -196,6 +214,10 @@ def main() -> None:
                 runs = max(3, args.runs // 6)
                 stats = summary(timed(lambda s=server: invoke(s.port, "basic", 1000), runs))
                 rows.append(("1,000 x 45-property objects, end to end", f"{runs}", stats, "< 2 s"))
+                stats = summary(timed(lambda s=server: session_invoke(s.port, 1), args.runs))
+                rows.append(("open + 1 command + close (hvnet session)", f"{args.runs}", stats, "<= 20 ms"))
+                stats = summary(timed(lambda s=server: session_invoke(s.port, 1000), runs))
+                rows.append(("1,000 x 45 properties (hvnet session)", f"{runs}", stats, "< 2 s"))
     rows.append(("lab host drift read (open, collect, close)", f"{args.runs}", lab_drift_read(args.runs), ""))
     call = [[CommandCall("Get-Thing", (("Count", 1000),))]]
     stats = summary(timed(lambda: [to_clixml(o) for o in run_invocation(host, call).output], 10))
