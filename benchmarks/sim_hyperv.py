@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import time
 from typing import Any
 
@@ -106,6 +107,43 @@ def run(adapters: int, runs: int) -> list[Row]:
     return rows
 
 
+def through_session(adapters: int, runs: int) -> list[Row]:
+    """The same invocations through hvnet's own session (``engine.transport.psrp``: pypsrp with
+    hvnet's deserializer fast paths), as ``hvnet plan`` reads a host."""
+    from engine.inventory import ConnectionSettings
+    from engine.transport.command import Cmdlet, Pipeline
+    from engine.transport.psrp import PsrpSession
+
+    os.environ["HVNET_BENCH_SIM_PASSWORD"] = PASSWORD
+    loaded = fixture_to_model(bench_fixture(adapters), "<bench>")
+    host = SimulatedHost(loaded.model, loaded.faults)
+    rows: list[Row] = []
+    with timed_server(start_simulator(host, password=PASSWORD)) as server:
+        settings = ConnectionSettings(
+            transport="psrp", server="127.0.0.1", port=server.port, ssl=False, auth="basic", encryption="never",
+            username="hvnet", password_env="HVNET_BENCH_SIM_PASSWORD", allow_unencrypted_basic=True,
+        )
+        with PsrpSession("bench", settings) as session:
+            for label, select in SHAPES:
+                commands = [Cmdlet.of("Get-VMNetworkAdapter", All=True)]
+                if select:
+                    commands.append(Cmdlet.of("Select-Object", dict(select)))
+                times: list[float] = []
+                cpu: list[float] = []
+                server_cpu: list[float] = []
+                count = 0
+                for _ in range(runs):
+                    start, cpu_start = time.perf_counter(), time.process_time()
+                    server_start = TimedHandler.server_cpu
+                    count = len(session.run([Pipeline(tuple(commands))])[0])
+                    times.append(time.perf_counter() - start)
+                    cpu.append(time.process_time() - cpu_start)
+                    server_cpu.append(TimedHandler.server_cpu - server_start)
+                rows.append((f"hvnet session: {label}", statistics.median(times), statistics.median(cpu),
+                             statistics.median(server_cpu), count))  # fmt: skip
+    return rows
+
+
 def server_side(adapters: int, runs: int) -> list[Row]:
     """The simulator's own share: model → objects → CLIXML, without HTTP or the client."""
     from engine.sim.dispatcher import run_invocation
@@ -141,7 +179,11 @@ def main() -> None:
     parser.add_argument("--adapters", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    rows = run(args.adapters, args.runs) + server_side(args.adapters, args.runs)
+    from engine.logging import configure_logging
+
+    configure_logging("console", -1, stream=sys.stderr)  # no debug lines from hvnet's session
+    rows = (run(args.adapters, args.runs) + through_session(args.adapters, args.runs)
+            + server_side(args.adapters, args.runs))  # fmt: skip
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; median of {args.runs} runs")
     print(f"{'invocation (pypsrp client over loopback, unless noted)':<70} {'objects':>8} {'wall s':>8} "
           f"{'CPU s':>8} {'server CPU s':>12} {'< 2 s':>6}")
