@@ -214,15 +214,17 @@ def _topological(graph: nx.DiGraph, resources: dict[str, Resource]) -> list[str]
     """
     rank_default = len(KIND_RANK)
     keys = {a: (KIND_RANK.get(r.kind, rank_default), a) for a, r in resources.items()}
-    succ = graph.succ
-    indegree = {a: d for a, d in graph.in_degree() if d}
+    successors = graph.successors
+    # A view of our own, not graph.in_degree: that one is cached on the graph and refers
+    # back to it, a reference cycle only the cyclic collector frees (paused while planning).
+    indegree = {a: d for a, d in nx.reportviews.InDegreeView(graph) if d}
     heap = [key for a, key in keys.items() if a not in indegree]
     heapq.heapify(heap)
     order: list[str] = []
     while heap:
         _rank, address = heapq.heappop(heap)
         order.append(address)
-        for child in succ[address]:
+        for child in successors(address):  # not graph.succ[address]: that builds a view per node
             left = indegree[child] - 1
             if left:
                 indegree[child] = left

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import operator
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 from urllib.parse import quote
@@ -99,9 +101,17 @@ _ADDRESS_SAFE: Final = "".join(chr(c) for c in range(32, 127) if chr(c) not in "
 
 
 @functools.cache
-def _spec_fields(cls: type) -> tuple[tuple[str, str], ...]:
-    """(attribute, manifest key) of a resource class's managed fields, computed once per class."""
-    return tuple((f.name, f.metadata["key"]) for f in dataclasses.fields(cls) if "key" in f.metadata)
+def _spec_fields(cls: type) -> tuple[Callable[[Any], tuple[Any, ...]], tuple[str, ...]]:
+    """A getter of a resource class's managed fields (values in declaration order) and their
+    manifest keys; computed once per class (``dataclasses.fields`` per call is slow)."""
+    fields = [f for f in dataclasses.fields(cls) if "key" in f.metadata]
+    names = [f.name for f in fields]
+    getter: Callable[[Any], tuple[Any, ...]]
+    if len(names) > 1:
+        getter = operator.attrgetter(*names)  # one C call for all values
+    else:  # attrgetter of one name returns the bare value, of none is an error
+        getter = lambda obj: tuple(getattr(obj, n) for n in names)  # noqa: E731
+    return getter, tuple(f.metadata["key"] for f in fields)
 
 
 _MAC_SEPARATORS = re.compile(r"[-:.]")
@@ -119,9 +129,21 @@ def normalize_mac(text: str) -> str:
 
 def address_part(text: str) -> str:
     """Percent-encode ``/`` and ``%`` (CONTRACT §5 addresses)."""
-    if text.isascii() and text.isprintable() and "/" not in text and "%" not in text:
+    if _plain_address(text):
         return text  # nothing to encode (the common case; quote() is slow)
     return quote(text, safe=_ADDRESS_SAFE)
+
+
+def join_address(parts: Iterable[str]) -> str:
+    """``host/kind/name…`` with each part encoded by ``address_part``."""
+    parts = tuple(parts)
+    if _plain_address("".join(parts)):  # one check for all parts: the common case
+        return "/".join(parts)
+    return "/".join(address_part(p) for p in parts)
+
+
+def _plain_address(text: str) -> bool:
+    return text.isascii() and text.isprintable() and "/" not in text and "%" not in text
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -146,24 +168,19 @@ class Resource:
 
     @functools.cached_property
     def address(self) -> str:  # cached: the planner reads it for every lookup
-        parts = [self.host, self.KIND, self.name]
-        if self.target is not None:
-            parts.append(self.target)
-        return "/".join(address_part(p) for p in parts)
+        target = self.target
+        return join_address((self.host, self.KIND, self.name) if target is None else
+                            (self.host, self.KIND, self.name, target))
 
-    @property
-    def identity(self) -> str:
+    @functools.cached_property
+    def identity(self) -> str:  # cached: the planner indexes and matches every resource by it
         """The Hyper-V object this resource names, case-folded (duplicate detection)."""
         return self.name.casefold()
 
     def managed(self) -> dict[str, Any]:
         """The fields the manifest wrote, by manifest key, in declaration order."""
-        out: dict[str, Any] = {}
-        for attr, key in _spec_fields(type(self)):
-            value = getattr(self, attr)
-            if value is not UNSET:
-                out[key] = value
-        return out
+        getter, keys = _spec_fields(type(self))
+        return {key: value for key, value in zip(keys, getter(self), strict=True) if value is not UNSET}
 
     @classmethod
     def field_meta(cls, key: str) -> dict[str, Any]:
@@ -205,7 +222,7 @@ class SriovNic(Resource):
     def target(self) -> str | None:
         return self.nic
 
-    @property
+    @functools.cached_property
     def identity(self) -> str:
         return self.nic.casefold()
 
@@ -253,7 +270,7 @@ class VMNetworkAdapter(Resource):
     minimum_bandwidth_weight: Any = spec_field("minimumBandwidthWeight")
     virtual_subnet_id: Any = spec_field("virtualSubnetId")
 
-    @property
+    @functools.cached_property
     def identity(self) -> str:
         return f"{self.vm.casefold()}\\{self.adapter_name.casefold()}"
 

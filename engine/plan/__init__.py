@@ -58,19 +58,24 @@ def _renumber(changes: tuple[Change, ...]) -> tuple[Change, ...]:
 
 
 def _remap(step: Step, mapping: dict[str, str]) -> Step:
-    def value(v: Any) -> Any:
-        if isinstance(v, Ref):
-            return Ref(mapping.get(v.step, v.step), v.property)
-        if isinstance(v, list):
-            return [value(x) for x in v]
-        return v
-
     pipeline = step.pipeline
     if any(isinstance(v, (Ref, list)) for c in pipeline.commands for _, v in c.parameters):  # noqa: UP038 - a tuple is faster
-        commands = tuple(Cmdlet(c.name, tuple((k, value(v)) for k, v in c.parameters)) for c in pipeline.commands)
+        commands = tuple(
+            Cmdlet(c.name, tuple((k, _remap_value(v, mapping)) for k, v in c.parameters)) for c in pipeline.commands
+        )
         pipeline = Pipeline(commands)
     deps = tuple(mapping.get(d, d) for d in step.depends_on)
     return Step(mapping[step.id], pipeline, step.description, step.mutating, deps)
+
+
+def _remap_value(v: Any, mapping: dict[str, str]) -> Any:
+    # A module function, not a closure in _remap: a closure calling itself is a reference
+    # cycle, one per step, left for the cyclic collector.
+    if isinstance(v, Ref):
+        return Ref(mapping.get(v.step, v.step), v.property)
+    if isinstance(v, list):
+        return [_remap_value(x, mapping) for x in v]
+    return v
 
 
 def plan_host(inv_host: InventoryHost, resources: list[Resource], observed: ObservedHost) -> HostPlan:

@@ -77,12 +77,18 @@ class Index:
 
     def __init__(self, observed: ObservedHost, resources: list[Resource]) -> None:
         self.vms = _group(observed.vms, lambda v: v.name.casefold())
-        self.vm_adapters = _group(
-            (a for a in observed.adapters if not a.is_management_os),
-            lambda a: (a.vm_name.casefold(), a.name.casefold()),
-        )
-        self.host_vnics = _group((a for a in observed.adapters if a.is_management_os), lambda a: a.name.casefold())
-        self.on_switch = _group(observed.adapters, lambda a: a.switch_id)
+        vm_adapters: dict[tuple[str, str], list[Adapter]] = defaultdict(list)
+        host_vnics: dict[str, list[Adapter]] = defaultdict(list)
+        on_switch: dict[str | None, list[Adapter]] = defaultdict(list)
+        for a in observed.adapters:  # one pass over what may be thousands
+            on_switch[a.switch_id].append(a)
+            if a.is_management_os:
+                host_vnics[a.name.casefold()].append(a)
+            else:
+                vm_adapters[(a.vm_name.casefold(), a.name.casefold())].append(a)
+        self.vm_adapters = dict(vm_adapters)
+        self.host_vnics = dict(host_vnics)
+        self.on_switch = dict(on_switch)
         self.declared_switches = {r.name.casefold(): r for r in resources if isinstance(r, VMSwitch)}
         self.declared_vnics = {r.name.casefold(): r for r in resources if isinstance(r, HostVNic)}
         self.declared_adapters = {r.identity: r for r in resources if isinstance(r, VMNetworkAdapter)}

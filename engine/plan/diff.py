@@ -20,10 +20,10 @@ from engine.model.resources import (
     SriovNic,
     VMNetworkAdapter,
     VMSwitch,
-    address_part,
+    join_address,
 )
 from engine.observe.model import ObservedHost
-from engine.plan.context import HostContext, find_management_path, uplink_selector
+from engine.plan.context import HostContext, SwitchOutcome, find_management_path, uplink_selector
 from engine.plan.diff_adapter import diff_host_vnic, diff_vm_adapter
 from engine.plan.diff_hnv import cr_key, declared_hnv_keys, diff_hnv, lr_key, pa_key
 from engine.plan.diff_sriov import diff_sriov
@@ -95,40 +95,50 @@ def _diff(resources: list[Resource], observed: ObservedHost) -> DiffResult:
         if change is not None:  # change.address is res.address, already computed (a property: not free)
             changes[change.address] = change
             by_address[change.address] = res
-    ordered = [changes[a] for a in order if a in changes]
-    ordered = [_with_requires(c, by_address[c.address], changes, graph, hc) for c in ordered]
+    # Switches being replaced or deleted, by casefolded name: adapters still on them wait.
+    replaced = {k: o for k, o in hc.switches.items() if o.action in ("replace", "delete")}
+    ordered = [
+        _with_requires(changes[a], by_address[a], changes, graph, hc, replaced) for a in order if a in changes
+    ]
     return DiffResult(tuple(ordered), tuple(hc.errors), unmanaged_objects(observed, expanded), tuple(expanded))
 
 
 def _with_requires(
-    change: Change, res: Resource, changes: dict[str, Change], graph: nx.DiGraph | None, hc: HostContext
+    change: Change,
+    res: Resource,
+    changes: dict[str, Change],
+    graph: nx.DiGraph | None,
+    hc: HostContext,
+    replaced: dict[str, SwitchOutcome],
 ) -> Change:
     if change.action not in PENDING:
         return change
+    address = change.address
     related: set[str] = set()
-    if graph is not None and change.address in graph:
+    if graph is not None and address in graph:
         if res.ensure == "absent":  # deletes reversed: what still uses this object goes first
-            related.update(graph.successors(change.address))
+            related.update(graph.successors(address))
         elif change.action in ("create", "replace"):  # needs everything it builds on settled
-            related.update(graph.predecessors(change.address))
+            related.update(graph.predecessors(address))
         else:  # an in-place update needs only objects that are (re)created first
-            related.update(p for p in graph.predecessors(change.address)
+            related.update(p for p in graph.predecessors(address)
                            if p in changes and changes[p].action in ("create", "replace"))
-    if isinstance(res, VMNetworkAdapter | HostVNic):
+    if replaced and isinstance(res, VMNetworkAdapter | HostVNic):
         # An adapter still on a switch that is being replaced waits for the replacement.
-        vm = res.vm if isinstance(res, VMNetworkAdapter) else ""
-        found = (hc.vm_adapters_named(vm, res.adapter_name) if isinstance(res, VMNetworkAdapter)
+        found = (hc.vm_adapters_named(res.vm, res.adapter_name) if isinstance(res, VMNetworkAdapter)
                  else hc.host_vnics_named(res.name))
         for a in found:
-            outcome = hc.switches.get((a.switch_name or "").casefold())
-            if outcome is not None and outcome.action in ("replace", "delete"):
+            outcome = replaced.get((a.switch_name or "").casefold())
+            if outcome is not None:
                 related.add(outcome.address)
-    requires = sorted(a for a in related if a in changes and changes[a].action in PENDING and a != change.address)
+    if not related:
+        return change
+    requires = sorted(a for a in related if a in changes and changes[a].action in PENDING and a != address)
     return replace(change, requires=tuple(requires)) if requires else change
 
 
 def _addr(*parts: str) -> str:
-    return "/".join(address_part(p) for p in parts)
+    return join_address(parts)
 
 
 def unmanaged_objects(observed: ObservedHost, resources: list[Resource]) -> tuple[str, ...]:
@@ -140,14 +150,17 @@ def unmanaged_objects(observed: ObservedHost, resources: list[Resource]) -> tupl
     out: list[str] = []
     out += [_addr(host, "VMSwitch", s.name) for s in observed.switches if s.name.casefold() not in switches]
     for a in observed.adapters:
-        # A switch's default host vNIC (named after it) is governed by the switch resource.
-        default_of_declared = a.name.casefold() == (a.switch_name or "").casefold() and a.name.casefold() in switches
-        if a.is_management_os and a.name.casefold() not in vnics and not default_of_declared:
-            out.append(_addr(host, "HostVNic", a.name))
-        elif not a.is_management_os and f"{a.vm_name.casefold()}\\{a.name.casefold()}" not in adapters:
+        if a.is_management_os:
+            name = a.name.casefold()
+            # A switch's default host vNIC (named after it) is governed by the switch resource.
+            default_of_declared = name == (a.switch_name or "").casefold() and name in switches
+            if name not in vnics and not default_of_declared:
+                out.append(_addr(host, "HostVNic", a.name))
+        elif f"{a.vm_name.casefold()}\\{a.name.casefold()}" not in adapters:
             out.append(_addr(host, "VMNetworkAdapter", a.vm_name, a.name))
-    if not any(isinstance(r, NetworkVirtualization) and r.ensure == "absent" for r in resources):
-        pas, lrs, crs = declared_hnv_keys(resources)
+    hnv = [r for r in resources if isinstance(r, NetworkVirtualization)]
+    if not any(r.ensure == "absent" for r in hnv):
+        pas, lrs, crs = declared_hnv_keys(hnv)
         out += [_addr(host, "ProviderAddress", p.address) for p in observed.provider_addresses
                 if pa_key(p.address) not in pas]
         out += [_addr(host, "LookupRecord", f"{r.customer_address} vsid {r.virtual_subnet_id}")

@@ -26,6 +26,19 @@ def observed_switch(a: Adapter) -> str | None:
     return a.switch_name if a.connected else None
 
 
+# Manifest key -> Adapter attribute, for the keys compared as plain values.
+_PLAIN_ATTRS = {
+    "iovWeight": "iov_weight",
+    "iovQueuePairsRequested": "iov_queue_pairs_requested",
+    "macAddressSpoofing": "mac_address_spoofing",
+    "dhcpGuard": "dhcp_guard",
+    "routerGuard": "router_guard",
+    "maximumBandwidth": "maximum_bandwidth",
+    "minimumBandwidthWeight": "minimum_bandwidth_weight",
+    "virtualSubnetId": "virtual_subnet_id",
+}
+
+
 def observed_value(a: Adapter, key: str) -> Any:
     if key == "switch":
         return observed_switch(a)
@@ -33,17 +46,7 @@ def observed_value(a: Adapter, key: str) -> Any:
         return observed_vlan(a.vlan)
     if key == "macAddress":
         return observed_mac(a)
-    attr = {
-        "iovWeight": "iov_weight",
-        "iovQueuePairsRequested": "iov_queue_pairs_requested",
-        "macAddressSpoofing": "mac_address_spoofing",
-        "dhcpGuard": "dhcp_guard",
-        "routerGuard": "router_guard",
-        "maximumBandwidth": "maximum_bandwidth",
-        "minimumBandwidthWeight": "minimum_bandwidth_weight",
-        "virtualSubnetId": "virtual_subnet_id",
-    }[key]
-    return getattr(a, attr)
+    return getattr(a, _PLAIN_ATTRS[key])
 
 
 def _equal(key: str, want: Any, have: Any) -> bool:
@@ -159,11 +162,12 @@ def diff_vm_adapter(hc: HostContext, res: VMNetworkAdapter) -> Change | None:
             return make_change(res, "noop", f"port settings applied by the replacement of {outcome.address}")
     if not attrs:
         return make_change(res, "noop", "in sync")
-    if any(d.name == "macAddress" for d in attrs) and vm.state != "Off":
+    names = [d.name for d in attrs]
+    if "macAddress" in names and vm.state != "Off":
         return _blocked(hc, res, vm, attrs, "a MAC address change")
-    risks = [KEY_RISK.get(d.name, "vnic-blip") for d in attrs]
+    risks = [KEY_RISK.get(name, "vnic-blip") for name in names]
     ctx = ChangeContext(res, "update", hc.observed, tuple(attrs), adapter=a)
-    return make_change(res, "update", f"{', '.join(d.name for d in attrs)} can change in place", ctx=ctx,
+    return make_change(res, "update", f"{', '.join(names)} can change in place", ctx=ctx,
                        attributes=ctx.attributes, risks=risks)
 
 

@@ -10,6 +10,7 @@ from engine.model.resources import Resource
 from engine.observe.model import Adapter
 from engine.plan.model import DISRUPTIVE_RISKS, AttributeDiff, Change, Dependent, worst_risk
 from engine.plan.normalize import observed_mac, observed_vlan
+from engine.transport.command import Step
 
 MANAGEMENT_WARNING = (
     "this change touches the management path ({what} carries hvnet's own connection); "
@@ -31,12 +32,13 @@ def make_change(
 ) -> Change:
     """``management`` names the management-path object touched ("" = none)."""
     attrs = tuple(attributes)
-    risk = worst_risk(list(risks)) if action not in ("noop", "blocked") else "none"
-    warns = list(warnings)
-    if management and action not in ("noop", "blocked"):
+    pending = action not in ("noop", "blocked")
+    risk = worst_risk(risks) if pending else "none"
+    warns = tuple(warnings)
+    if management and pending:
         risk = "management-path"
-        warns.insert(0, MANAGEMENT_WARNING.format(what=management))
-    steps = ()
+        warns = (MANAGEMENT_WARNING.format(what=management), *warns)
+    steps: tuple[Step, ...] = ()
     if ctx is not None:
         if ctx.action != action or ctx.attributes != attrs:  # replace() is slow: only when needed
             ctx = replace(ctx, action=action, attributes=attrs)
@@ -53,7 +55,7 @@ def make_change(
         dependents=tuple(dependents),
         steps=steps,
         target=res.target,
-        warnings=tuple(warns),
+        warnings=warns,
     )
 
 

@@ -7,6 +7,7 @@ records are managed; a record with the same key but other values is removed and 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from engine.apply.steps import ChangeContext
@@ -65,7 +66,7 @@ def _same_cr(d: dict[str, Any], o: dict[str, Any]) -> bool:
     return all(str(d[k]).strip("{}").casefold() == str(o.get(k)).strip("{}").casefold() for k in d)
 
 
-def declared_hnv_keys(resources: list[Resource]) -> tuple[set[str], set[tuple[str, int]], set[tuple[str, int, str]]]:
+def declared_hnv_keys(resources: Iterable[Resource]) -> tuple[set[str], set[tuple[str, int]], set[tuple[str, int, str]]]:
     """Keys of records declared by present NetworkVirtualization resources (the managed set)."""
     pas: set[str] = set()
     lrs: set[tuple[str, int]] = set()

@@ -14,7 +14,7 @@ import hashlib
 import json
 from typing import Any
 
-from engine.model.resources import address_part
+from engine.model.resources import join_address
 from engine.observe.model import ObservedHost, Vlan
 from engine.plan.model import HostPlan
 
@@ -69,7 +69,7 @@ def fingerprint_parts(observed: ObservedHost) -> dict[str, str]:
     parts: dict[str, str] = {}
 
     def addr(*p: str) -> str:
-        return "/".join(address_part(x) for x in (h, *p))
+        return join_address((h, *p))
 
     facts = observed.facts
     _add(parts, addr("Host"), [facts.computer_name, facts.os_build])

@@ -2,11 +2,13 @@
 
 ``Plan.to_json()`` is the document written by ``plan --format json`` / ``--out``;
 ``Plan.from_json()`` reads it back for ``apply --plan``. Field order is stable so the
-JSON is byte-for-byte deterministic for the same input.
+JSON is byte-for-byte deterministic for the same input. The per-change classes have
+``__slots__``: a big plan holds one of each per resource.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,13 +21,13 @@ RISK_ORDER = ("management-path", "switch-recreate", "nic-restart", "nic-rebind",
 DISRUPTIVE_RISKS = frozenset({"management-path", "switch-recreate", "nic-restart", "nic-rebind"})
 
 
-def worst_risk(risks: list[str]) -> str:
+def worst_risk(risks: Sequence[str]) -> str:
     if not risks:
         return "none"
     return min(risks, key=RISK_ORDER.index)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AttributeDiff:
     name: str  # top-level manifest key; `vlan` carries the whole VLAN object
     before: Any
@@ -45,7 +47,7 @@ class AttributeDiff:
         return cls(d["name"], d.get("before"), d.get("after"), bool(d.get("forces_replacement", False)))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Dependent:
     """An object affected by a switch replacement (managed by hvnet or not)."""
 
@@ -68,7 +70,7 @@ class Dependent:
         return cls(d["kind"], d["name"], d.get("vm", ""), bool(d.get("managed", False)), d.get("note", ""))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     address: str
     kind: str
@@ -92,17 +94,13 @@ class Change:
         }
         if self.target is not None:
             out["target"] = self.target
-        out.update(
-            {
-                "action": self.action,
-                "reason": self.reason,
-                "disruptive": self.disruptive,
-                "risk": self.risk,
-                "attributes": [a.to_json() for a in self.attributes],
-                "dependents": [d.to_json() for d in self.dependents],
-                "steps": [s.to_json() for s in self.steps],
-            }
-        )
+        out["action"] = self.action
+        out["reason"] = self.reason
+        out["disruptive"] = self.disruptive
+        out["risk"] = self.risk
+        out["attributes"] = [a.to_json() for a in self.attributes]
+        out["dependents"] = [d.to_json() for d in self.dependents]
+        out["steps"] = [s.to_json() for s in self.steps]
         if self.requires:
             out["requires"] = list(self.requires)
         if self.warnings:

@@ -8,12 +8,10 @@ hvnet does not manage them, the settings observed) — their IP configuration is
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 from typing import Any
 
 from engine.apply.steps import PortSettings
-from engine.model.resources import UNSET, HostVNic, Resource, VMNetworkAdapter, VMSwitch, normalize_mac
+from engine.model.resources import HostVNic, VMNetworkAdapter, VMSwitch, normalize_mac
 from engine.observe.model import Adapter, Switch
 from engine.plan.context import HostContext
 from engine.plan.diff_common import observed_port_settings
@@ -23,33 +21,13 @@ from engine.plan.normalize import desired_vlan
 PORT_KEYS = ("vlan", "iovWeight", "maximumBandwidth", "minimumBandwidthWeight")
 
 
-@functools.cache
-def _manifest_keys(cls: type[Resource]) -> tuple[tuple[str, str], ...]:
-    """(attribute, manifest key) of ``cls``, in declaration order: what ``Resource.managed``
-    walks, computed once per class (``dataclasses.fields`` per call is slow on 10,000 adapters)."""
-    return tuple((f.name, f.metadata["key"]) for f in dataclasses.fields(cls) if f.metadata.get("key") is not None)
-
-
-def _managed(res: Resource) -> dict[str, Any]:
-    """``res.managed()``, faster."""
-    out: dict[str, Any] = {}
-    for attr, key in _manifest_keys(type(res)):
-        value = getattr(res, attr)
-        if value is not UNSET:
-            out[key] = value
-    return out
-
-
 def desired_port_settings(res: VMNetworkAdapter | HostVNic) -> dict[str, Any]:
     """Managed keys as step inputs (VLAN as a manifest dict, MAC normalized)."""
-    out: dict[str, Any] = {}
-    for key, value in _managed(res).items():
-        if key == "vlan":
-            out[key] = desired_vlan(value)
-        elif key == "macAddress":
-            out[key] = normalize_mac(value)
-        else:
-            out[key] = value
+    out = res.managed()
+    if "vlan" in out:
+        out["vlan"] = desired_vlan(out["vlan"])
+    if "macAddress" in out:
+        out["macAddress"] = normalize_mac(out["macAddress"])
     return out
 
 

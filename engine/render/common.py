@@ -37,10 +37,14 @@ _SHOW = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
 def show_value(value: Any) -> str:
     if value is None:
         return "null"
+    if type(value) is int:  # what json writes for an int; encode() would build an encoder for it
+        return int.__repr__(value)
     return _SHOW.encode(value)
 
 
 def _ps_value(value: Any) -> str:
+    if type(value) is str:  # most parameters; str() of a subclass may differ, so exactly str
+        return "'" + value.replace("'", "''") + "'"
     if isinstance(value, bool):
         return "$true" if value else "$false"
     if isinstance(value, Int64):
@@ -71,19 +75,15 @@ def show_step(step: Step) -> str:
     """A display of the pipeline, PowerShell-like. Only for reading: never executed."""
     parts: list[str] = []
     for cmd in step.pipeline.commands:
-        text = cmd.name
+        words = [cmd.name]
         for key, value in cmd.parameters:
-            if value is True and key.casefold() in _SWITCHES:
-                text += f" -{key}"
-            elif value is True:
-                text += f" -{key} $true"
-            elif value is False and key.casefold() in _SWITCHES:
-                text += f" -{key}:$false"
+            if value is True:
+                words.append(f"-{key}" if key.casefold() in _SWITCHES else f"-{key} $true")
             elif value is False:
-                text += f" -{key} $false"
+                words.append(f"-{key}:$false" if key.casefold() in _SWITCHES else f"-{key} $false")
             else:
-                text += f" -{key} {_ps_value(value)}"
-        parts.append(text)
+                words.append(f"-{key} {_ps_value(value)}")
+        parts.append(" ".join(words))
     return " | ".join(parts)
 
 
