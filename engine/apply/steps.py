@@ -147,8 +147,23 @@ def _port_tail(settings: dict[str, Any], *, host_vnic: bool) -> list[Cmdlet]:
     if params:
         tail.append(Cmdlet.of("Set-VMNetworkAdapter", params))
     if "vlan" in settings:
-        tail.append(Cmdlet.of("Set-VMNetworkAdapterVlan", vlan_params(settings["vlan"])))
+        tail.append(vlan_cmdlet(settings["vlan"]))
     return tail
+
+
+# Set-VMNetworkAdapterVlan -Access by VLAN id. A Cmdlet is an immutable value, and a host's
+# adapters use a handful of VLANs: one shared value each, not one built per adapter.
+_ACCESS_VLAN: dict[int, Cmdlet] = {}
+
+
+def vlan_cmdlet(vlan: dict[str, Any]) -> Cmdlet:
+    vlan_id = vlan.get("vlanId")
+    if vlan.get("mode") != "access" or type(vlan_id) is not int or not 0 <= vlan_id <= 4095:
+        return Cmdlet.of("Set-VMNetworkAdapterVlan", vlan_params(vlan))
+    cmd = _ACCESS_VLAN.get(vlan_id)
+    if cmd is None:
+        cmd = _ACCESS_VLAN[vlan_id] = Cmdlet.of("Set-VMNetworkAdapterVlan", vlan_params(vlan))
+    return cmd
 
 
 def _add_host_vnic(b: _Builder, vnic: PortSettings, description: str) -> None:

@@ -11,7 +11,6 @@ Public API:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any, Protocol
 
 from engine.inventory import Inventory, InventoryHost
@@ -53,7 +52,7 @@ def _renumber(changes: tuple[Change, ...]) -> tuple[Change, ...]:
             counter += 1
             mapping[step.id] = str(counter)
         steps = tuple(_remap(step, mapping) for step in change.steps)
-        out.append(replace(change, steps=steps) if steps else change)
+        out.append(change.but(steps=steps) if steps else change)
     return tuple(out)
 
 

@@ -89,13 +89,20 @@ class Index:
         self.vm_adapters = dict(vm_adapters)
         self.host_vnics = dict(host_vnics)
         self.on_switch = dict(on_switch)
-        self.declared_switches = {r.name.casefold(): r for r in resources if isinstance(r, VMSwitch)}
-        self.declared_vnics = {r.name.casefold(): r for r in resources if isinstance(r, HostVNic)}
-        self.declared_adapters = {r.identity: r for r in resources if isinstance(r, VMNetworkAdapter)}
-        self.vnics_by_switch = _group(
-            (r for r in resources if isinstance(r, HostVNic) and r.ensure == "present" and isinstance(r.switch, str)),
-            lambda r: str(r.switch).casefold(),
-        )
+        self.declared_switches: dict[str, VMSwitch] = {}
+        self.declared_vnics: dict[str, HostVNic] = {}
+        self.declared_adapters: dict[str, VMNetworkAdapter] = {}
+        vnics_by_switch: dict[str, list[HostVNic]] = defaultdict(list)
+        for r in resources:  # one pass, most common kind first: thousands of adapters
+            if isinstance(r, VMNetworkAdapter):
+                self.declared_adapters[r.identity] = r
+            elif isinstance(r, VMSwitch):
+                self.declared_switches[r.name.casefold()] = r
+            elif isinstance(r, HostVNic):
+                self.declared_vnics[r.name.casefold()] = r
+                if r.ensure == "present" and isinstance(r.switch, str):
+                    vnics_by_switch[r.switch.casefold()].append(r)
+        self.vnics_by_switch = dict(vnics_by_switch)
 
 
 @dataclass

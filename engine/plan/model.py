@@ -107,6 +107,13 @@ class Change:
             out["warnings"] = list(self.warnings)
         return out
 
+    def but(self, *, steps: tuple[Step, ...] | None = None, requires: tuple[str, ...] | None = None) -> Change:
+        """``dataclasses.replace`` for the fields planning fills in late. Positional: replace()
+        walks the fields and passes keywords, three times the cost, and runs once per change."""
+        return Change(self.address, self.kind, self.name, self.action, self.reason, self.disruptive, self.risk,
+                      self.attributes, self.dependents, self.steps if steps is None else steps, self.target,
+                      self.requires if requires is None else requires, self.warnings)
+
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Change:
         return cls(
