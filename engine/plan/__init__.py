@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from engine.gc_pause import gc_paused
 from engine.inventory import Inventory, InventoryHost
 from engine.model.resources import Resource
 from engine.observe.model import ObservedHost
 from engine.plan.desired_io import resources_from_json, resources_to_json
 from engine.plan.diff import DiffResult, diff
 from engine.plan.fingerprint import describe_staleness, fingerprint, fingerprint_parts
-from engine.plan.gc_pause import gc_paused
 from engine.plan.model import Change, HostError, HostPlan, Plan
 from engine.transport.command import Cmdlet, Pipeline, Ref, Step
 

@@ -14,6 +14,7 @@ from typing import Any
 import networkx as nx
 
 from engine.errors import ManifestError
+from engine.gc_pause import gc_paused
 from engine.graph import KIND_RANK, build_graph_and_order
 from engine.model.resources import (
     HostVNic,
@@ -30,7 +31,6 @@ from engine.plan.diff_adapter import diff_host_vnic, diff_vm_adapter
 from engine.plan.diff_hnv import cr_key, declared_hnv_keys, diff_hnv, lr_key, pa_key
 from engine.plan.diff_sriov import diff_sriov
 from engine.plan.diff_switch import diff_switch
-from engine.plan.gc_pause import gc_paused
 from engine.plan.model import Change, HostError
 from engine.plan.resolve import expand_policies, select_nics
 

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from engine.plan.gc_pause import gc_paused
+from engine.gc_pause import gc_paused
 from engine.plan.model import Plan
 from engine.render.json import render_json
 from engine.render.markdown import render_markdown

@@ -35,9 +35,9 @@ from pypsrp.powershell import PowerShell, RunspacePool
 from pypsrp.wsman import WSMan
 
 from engine.errors import Diagnostic, EngineError, HostTimeout, ManifestError, ProtocolError
+from engine.gc_pause import gc_paused
 from engine.inventory import ConnectionSettings
 from engine.logging import register_secret
-from engine.plan.gc_pause import gc_paused
 from engine.transport import fast_serializer, serialize_cache
 from engine.transport.command import Pipeline
 from engine.transport.retry import RetryPolicy, classify, remote_command_error, with_retry

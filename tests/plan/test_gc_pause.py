@@ -1,5 +1,5 @@
 """Planning pauses the cyclic collector, hands what it keeps to the oldest generation,
-and leaves no reference cycles behind (engine.plan.gc_pause)."""
+and leaves no reference cycles behind (engine.gc_pause)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from engine.gc_pause import gc_paused
 from engine.manifest import load_project
 from engine.observe.model import ObservedHost
 from engine.plan import plan_project
-from engine.plan.gc_pause import gc_paused
 from engine.render import FORMATS, render_plan
 from plan.test_golden_plans import CASES, ROOT
 

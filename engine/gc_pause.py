@@ -10,6 +10,10 @@ What the block keeps is its result: a plan that lives until the command ends. Le
 the young generation, the first allocation after the pause would scan all of it
 (~0.15 s for 10,000 resources) only to move it to an older generation, so the pause
 ends by moving it to the oldest one directly.
+
+Used by the planner, the renderers and the transport (reading a big answer). The
+collector's switch is process-wide: when several threads pause at once (a fleet run),
+the one that found it enabled turns it back on, so it is never left off.
 """
 
 from __future__ import annotations
