@@ -77,3 +77,31 @@ def test_a_cached_message_is_byte_for_byte_what_pypsrp_sends() -> None:
         fresh = Message(Destination.SERVER, rpid, pid, create_pipeline(), cached_serializer).pack()
         reused = Message(Destination.SERVER, rpid, pid, create_pipeline(), cached_serializer).pack()
     assert plain == fresh == reused
+
+
+def test_hosts_asking_at_once_serialize_the_collection_once() -> None:
+    import threading
+
+    class SlowSerializer(CountingSerializer):
+        def serialize(self, value, metadata=None, parent=None, clear=True):  # noqa: ANN001, ANN201
+            started.set()
+            release.wait(5)
+            return super().serialize(value, metadata, parent, clear)
+
+    started, release = threading.Event(), threading.Event()
+    inner = SlowSerializer()
+    key = serialize_cache.statements_key([Pipeline((Cmdlet.of("Get-VM", Name=str(uuid.uuid4())),))])
+    bodies: list[bytes] = []
+
+    def one_host() -> None:
+        with serialize_cache.reusing(key):
+            bodies.append(serialize_cache.CachingSerializer(inner).serialize(_pipeline()))
+
+    threads = [threading.Thread(target=one_host) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    started.wait(5)
+    release.set()
+    for thread in threads:
+        thread.join(5)
+    assert len(bodies) == 8 and len(set(bodies)) == 1 and inner.calls == 1
