@@ -10,11 +10,11 @@ up nearly all of a collected host's output, and need neither:
 - an object whose type names lead to "System.Object" in pypsrp's table (a Hyper-V
   object, an enum, a ``Select-Object`` result): pypsrp makes it a
   ``GenericComplexObject`` with ``_deserialize_dynamic_obj``; so does this, and its
-  ``_xml`` is produced only when read (``LazyXmlObject``); or to "System.Array" (an
-  array of Hyper-V values): a plain list, read with ``_deserialize_lst``.
+  ``_xml`` is produced only when read (``LazyXmlObject``).
 
-Everything else (error records, lists, dictionaries, pypsrp's own message types) goes
-to pypsrp unchanged. Equivalence: tests/transport/test_fast_serializer.py. Measured:
+Arrays of primitives or of generic objects are read the same way. Everything else
+(error records, dictionaries, other collections, pypsrp's own message types) goes to
+pypsrp unchanged. Equivalence: tests/transport/test_fast_serializer.py. Measured:
 ``benchmarks/fleet.py`` and docs/performance.md.
 """
 
@@ -206,6 +206,8 @@ class FastSerializer(Serializer):  # type: ignore[misc]  # pypsrp is untyped her
                 self._clear()
             return decode(self, element)
         if element.tag == "Obj" and metadata is _GENERIC:  # an entry of a "System.Object[]"
+            if clear:
+                self._clear()
             self._get_types_from_obj(element)  # registers the TN as pypsrp does
             return self._generic(element, text)
         if element.tag != "Obj" or not _plain(metadata):
