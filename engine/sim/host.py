@@ -144,14 +144,19 @@ class SimulatedHost:
     # ---- state file and test helpers ----------------------------------------------------
     def state(self) -> dict[str, Any]:
         with self.lock:
-            return {
-                "format": STATE_FORMAT,
-                "model": self.model.to_json(),
-                "faults": dataclasses.asdict(self.faults),
-                "dropped": self._dropped,
-                "jea_role": self.jea_role,
-                "counters": self.counters,
-            }
+            return self._document(self.model.to_json())
+
+    def _document(self, model: Any) -> dict[str, Any]:
+        """The state file's document, with ``model`` as given (its JSON, or the model itself
+        for orjson, which encodes the dataclasses directly)."""
+        return {
+            "format": STATE_FORMAT,
+            "model": model,
+            "faults": dataclasses.asdict(self.faults),
+            "dropped": self._dropped,
+            "jea_role": self.jea_role,
+            "counters": self.counters,
+        }
 
     def save(self) -> None:
         """Write the state file atomically (temp file in the same directory + os.replace).
@@ -180,15 +185,7 @@ class SimulatedHost:
         itself (fields in declaration order, as ``HostModel.to_json``), ~15x faster than
         building the dicts first. Anything orjson refuses, or non-ASCII text, takes the
         standard library's path (its ``\\uXXXX`` escapes keep the file ASCII)."""
-        fast = {
-            "format": STATE_FORMAT,
-            "model": self.model,
-            "faults": dataclasses.asdict(self.faults),
-            "dropped": self._dropped,
-            "jea_role": self.jea_role,
-            "counters": self.counters,
-        }
-        data = self._encoder.encode(fast)
+        data = self._encoder.encode(self._document(self.model))
         if data is not None:
             return data
         return json.dumps(self.state(), indent=1).encode("ascii")
