@@ -75,13 +75,18 @@ class ParsedMessages:
 
     def get(self, key: tuple[Any, ...]) -> Parsed | None:
         with self._lock:
-            entry = self._entries.get(key)
+            entry = self._hit(key)
             if entry is None:
                 self.misses += 1
-                return None
+            return entry
+
+    def _hit(self, key: tuple[Any, ...]) -> Parsed | None:
+        """The entry, counted and made most recently used (the caller holds the lock)."""
+        entry = self._entries.get(key)
+        if entry is not None:
             self._entries.move_to_end(key)
             self.hits += 1
-            return entry
+        return entry
 
     def get_or_parse(self, key: tuple[Any, ...], parse: Callable[[], Any]) -> Parsed:
         """The entry for ``key``, parsed by ``parse`` if missing — by one thread at a time: a
@@ -89,10 +94,8 @@ class ParsedMessages:
         running side by side would each cost the full CPU (the GIL runs one at a time)."""
         while True:
             with self._lock:
-                entry = self._entries.get(key)
+                entry = self._hit(key)
                 if entry is not None:
-                    self._entries.move_to_end(key)
-                    self.hits += 1
                     return entry
                 underway = self._underway.get(key)
                 if underway is None:
