@@ -271,7 +271,9 @@ class PsrpSession:
             pool = self._pool_factory(
                 wsman, configuration_name=settings.configuration_name or DEFAULT_CONFIGURATION
             )
+            # Before the first message: the fast reader first, the cache of sent reads around it.
             fast_serializer.install(pool)
+            serialize_cache.install(pool)
             try:
                 pool.open()
             except BaseException:
@@ -378,7 +380,6 @@ class PsrpSession:
 
         def invoke_once(pool: Any) -> list[list[Any]]:
             try:
-                serialize_cache.install(pool)
                 with serialize_cache.reusing(cache_key):
                     return self._invoke(call, pool, statements, built)
             except EngineError:
