@@ -47,7 +47,8 @@ class DiffResult:
     resources: tuple[Resource, ...]  # expanded (one SriovNic per matched NIC)
 
 
-# Exact type -> its diff: one dict lookup per resource instead of up to five isinstance checks.
+# Resource type -> its diff: one dict lookup per resource (the exact type, the usual case)
+# instead of a chain of isinstance checks; a subclass finds its base through the MRO.
 _DIFF_OF: dict[type, Callable[[HostContext, Any], Change | None]] = {
     VMSwitch: diff_switch,
     SriovNic: diff_sriov,
@@ -58,19 +59,10 @@ _DIFF_OF: dict[type, Callable[[HostContext, Any], Change | None]] = {
 
 
 def _diff_one(hc: HostContext, res: Resource) -> Change | None:
-    fn = _DIFF_OF.get(type(res))
-    if fn is not None:
-        return fn(hc, res)
-    if isinstance(res, VMSwitch):  # subclasses
-        return diff_switch(hc, res)
-    if isinstance(res, SriovNic):
-        return diff_sriov(hc, res)
-    if isinstance(res, HostVNic):
-        return diff_host_vnic(hc, res)
-    if isinstance(res, VMNetworkAdapter):
-        return diff_vm_adapter(hc, res)
-    if isinstance(res, NetworkVirtualization):
-        return diff_hnv(hc, res)
+    for cls in type(res).__mro__:
+        fn = _DIFF_OF.get(cls)
+        if fn is not None:
+            return fn(hc, res)
     return None
 
 
