@@ -14,7 +14,6 @@ import logging
 import socket
 import ssl
 import threading
-import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -51,6 +50,12 @@ class SimHTTPServer(ThreadingHTTPServer):
         self.ssl_context = ssl_context
         self._counter_lock = threading.Lock()
         self._requests = 0
+        # Stopping: requests still waiting out their latency are dropped (a host that went
+        # away never ran them), and stop() waits for those being answered, so that once it
+        # returns nothing changes the host or its state file any more.
+        self.stopping = threading.Event()
+        self._in_flight = 0
+        self._idle = threading.Condition(self._counter_lock)
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, WinRMRequestHandler)
@@ -68,6 +73,24 @@ class SimHTTPServer(ThreadingHTTPServer):
         with self._counter_lock:
             self._requests += 1
             return self._requests
+
+    def begin_request(self) -> bool:
+        """Count a request as being answered; False once the server is stopping."""
+        with self._counter_lock:
+            if self.stopping.is_set():
+                return False
+            self._in_flight += 1
+            return True
+
+    def end_request(self) -> None:
+        with self._counter_lock:
+            self._in_flight -= 1
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """After ``stopping`` is set: wait until no request is being answered (True) or time out."""
+        with self._counter_lock:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         # TLS handshake in the connection's own thread, so a slow client never blocks accept().
@@ -193,7 +216,16 @@ class WinRMRequestHandler(BaseHTTPRequestHandler):
         number = self.server.next_request_number()
         host = self.server.service.host
         if host.latency_ms:
-            time.sleep(host.latency_ms / 1000)
+            self.server.stopping.wait(host.latency_ms / 1000)
+        if not self.server.begin_request():  # stopped while this request waited: never run it
+            self.close_connection = True
+            return
+        try:
+            self._answer(host, number)
+        finally:
+            self.server.end_request()
+
+    def _answer(self, host: Any, number: int) -> None:
         if host.should_drop(number):
             log.info("request.dropped", extra={"request": number})
             self.close_connection = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import threading
 from types import TracebackType
@@ -13,6 +14,7 @@ from engine.sim.service import WSManService
 from engine.sim.tls import Certificate, generate_certificate, server_context
 
 AUTH_MODES = ("basic", "ntlm")
+log = logging.getLogger(__name__)
 
 
 class SimServer:
@@ -59,10 +61,13 @@ class SimServer:
         if self._stopped:
             return
         self._stopped = True
+        self._httpd.stopping.set()
         self._httpd.shutdown()
         self._httpd.service.close_all()
         self._httpd.server_close()
         self._thread.join(timeout=5)
+        if not self._httpd.wait_idle(timeout=30):
+            log.warning("sim.stop_requests_still_running")
         if self._certificate is not None:
             shutil.rmtree(self._certificate.directory, ignore_errors=True)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 
 import pytest
@@ -345,3 +346,30 @@ def test_int_too_big_for_i32_is_a_fault_and_the_pool_survives(basic_server: SimS
             ps.invoke()
         assert "between -2147483648 and 2147483647" in str(caught.value)
         assert len(run(pool, ("Get-Thing", {"Count": 1})).output) == 1
+
+
+def test_a_stopped_simulator_never_runs_a_request_still_waiting_out_its_latency() -> None:
+    """Once stop() returns, nothing changes the host any more: a request that was still in its
+    injected latency is dropped, as by a host that went away, not run behind the caller's back."""
+    host = FakeHost(latency_ms=1500)
+    server = start_simulator(host, password=PASSWORD)
+    failures: list[BaseException] = []
+
+    def open_pool() -> None:
+        try:
+            with RunspacePool(client(server, operation_timeout=5)):
+                pass
+        except BaseException as exc:  # noqa: BLE001 - the connection is cut: expected
+            failures.append(exc)
+
+    caller = threading.Thread(target=open_pool, daemon=True)
+    caller.start()
+    time.sleep(0.3)  # the Create request is now waiting out its latency
+    started = time.monotonic()
+    server.stop()
+    stopped_after = time.monotonic() - started
+    caller.join(10)
+    time.sleep(1.5)  # past the latency: had the request been kept, it would have run by now
+    assert stopped_after < 1.0
+    assert failures, "the pool must not open on a stopped simulator"
+    assert host.requests == {} and host.persisted == 0 and host.cmdlets == []
