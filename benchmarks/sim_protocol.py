@@ -11,7 +11,11 @@ Measures (median and p95 over N runs):
   * ``Get-Thing`` returning 1,000 objects of 45 properties, end to end (target < 2 s), and
     the server's share of it (dispatch + CLIXML, no HTTP);
   * the first and third again through hvnet's own session (``engine.transport.psrp``:
-    pypsrp with hvnet's deserializer fast paths), as ``hvnet plan`` reads a host.
+    pypsrp with hvnet's deserializer fast paths), as ``hvnet plan`` reads a host;
+  * the simulator alone: the five requests of one pypsrp open + command + close, recorded
+    once and replayed byte for byte by a bare ``http.client`` connection (a new one per
+    exchange, as pypsrp opens), so the figure is the endpoint's answering time with almost
+    no client cost in it.
 
 "server CPU" is the CPU time of the simulator's connection threads (``time.thread_time``
 around each request), so the client's share in the same process is left out.
@@ -20,6 +24,8 @@ around each request), so the client's share in the same process is left out.
 from __future__ import annotations
 
 import argparse
+import base64
+import http.client
 import os
 import statistics
 import sys
@@ -195,6 +201,45 @@ def session_invoke(port: int, count: int) -> int:
         return len(session.run([Pipeline((Cmdlet.of("Get-Thing", Count=count),))])[0])
 
 
+def record_exchange(port: int) -> list[bytes]:
+    """The WS-Management envelopes pypsrp sends for open + ``Get-Thing -Count 1`` + close."""
+    wsman = WSMan(
+        "127.0.0.1", port=port, ssl=False, auth="basic", encryption="never",
+        username="hvnet", password=PASSWORD, no_proxy=True,
+    )
+    sent: list[bytes] = []
+    send = wsman.transport.send
+
+    def recording_send(message: bytes, **kwargs: Any) -> bytes:
+        sent.append(message)
+        return send(message, **kwargs)
+
+    wsman.transport.send = recording_send
+    with RunspacePool(wsman) as pool:
+        ps = PowerShell(pool)
+        ps.add_cmdlet("Get-Thing").add_parameter("Count", 1)
+        ps.invoke()
+    return sent
+
+
+def replay_exchange(port: int, envelopes: list[bytes]) -> int:
+    """Send ``envelopes`` again on a fresh connection (the shell and pipeline ids are the
+    client's, so the same bytes open, run and delete a new shell each time)."""
+    token = base64.b64encode(f"hvnet:{PASSWORD}".encode()).decode()
+    headers = {"Authorization": f"Basic {token}", "Content-Type": "application/soap+xml;charset=UTF-8"}
+    connection = http.client.HTTPConnection("127.0.0.1", port)
+    try:
+        for envelope in envelopes:
+            connection.request("POST", "/wsman", body=envelope, headers=headers)
+            response = connection.getresponse()
+            body = response.read()
+            if response.status != 200:
+                raise RuntimeError(f"replay answered HTTP {response.status}: {body[:200]!r}")
+    finally:
+        connection.close()
+    return len(envelopes)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -218,6 +263,11 @@ def main() -> None:
                 rows.append(("open + 1 command + close (hvnet session)", f"{args.runs}", stats, "<= 20 ms"))
                 stats = summary(timed(lambda s=server: session_invoke(s.port, 1000), runs))
                 rows.append(("1,000 x 45 properties (hvnet session)", f"{runs}", stats, "< 2 s"))
+                envelopes = record_exchange(server.port)
+                stats = summary(timed(lambda s=server, e=envelopes: replay_exchange(s.port, e), args.runs))
+                rows.append(
+                    (f"  simulator alone ({len(envelopes)} requests replayed)", f"{args.runs}", stats, "<= 20 ms")
+                )
     rows.append(("lab host drift read (open, collect, close)", f"{args.runs}", lab_drift_read(args.runs), ""))
     call = [[CommandCall("Get-Thing", (("Count", 1000),))]]
     stats = summary(timed(lambda: [to_clixml(o) for o in run_invocation(host, call).output], 10))

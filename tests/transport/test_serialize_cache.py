@@ -105,3 +105,52 @@ def test_hosts_asking_at_once_serialize_the_collection_once() -> None:
     for thread in threads:
         thread.join(5)
     assert len(bodies) == 8 and len(set(bodies)) == 1 and inner.calls == 1
+
+
+def _opening_messages(min_runspaces: int = 1, max_runspaces: int = 1) -> list[object]:
+    # As pypsrp's RunspacePool.open builds them (hvnet never passes a host or application arguments).
+    from pypsrp.complex_objects import PSThreadOptions
+    from pypsrp.messages import InitRunspacePool, SessionCapability
+    from pypsrp.powershell import PROTOCOL_VERSION, PS_VERSION, SERIALIZATION_VERSION
+
+    return [
+        SessionCapability(PROTOCOL_VERSION, PS_VERSION, SERIALIZATION_VERSION),
+        InitRunspacePool(min_runspaces, max_runspaces, PSThreadOptions(value=PSThreadOptions.DEFAULT),
+                         ApartmentState(value=ApartmentState.UNKNOWN), HostInfo(host=None), None),
+    ]
+
+
+def test_the_pool_opening_messages_are_byte_for_byte_what_pypsrp_sends_and_built_once() -> None:
+    rpid = str(uuid.uuid4())
+    plain = [Message(Destination.SERVER, rpid, None, m, Serializer()).pack() for m in _opening_messages()]
+    for _pool in range(3):  # three pools (another rpid each), one serializer each
+        other_rpid = str(uuid.uuid4())
+        cached_serializer = serialize_cache.CachingSerializer(Serializer())
+        packed = [Message(Destination.SERVER, other_rpid, None, m, cached_serializer).pack()
+                  for m in _opening_messages()]
+        assert [p[40:] for p in packed] == [p[40:] for p in plain]  # after destination, type, rpid, pid
+        assert [p[:8] for p in packed] == [p[:8] for p in plain]
+    inner = CountingSerializer()
+    cache = serialize_cache.CachingSerializer(inner)
+    for message in _opening_messages(1, 3) + _opening_messages(1, 3):
+        cache.serialize(message)
+    assert inner.calls <= 1  # SessionCapability may already be cached above; InitRunspacePool(1, 3) once
+
+
+def test_pool_messages_in_another_shape_are_not_cached() -> None:
+    from pypsrp.messages import InitRunspacePool, SessionCapability
+
+    host = object()
+    messages = [
+        InitRunspacePool(1, 1, None, None, HostInfo(host=host), None),  # a pool with a PSHost
+        InitRunspacePool(1, 1, None, None, HostInfo(host=None), {"Var": "value"}),  # application arguments
+        SessionCapability(object(), "2.0", "1.1.0.1"),
+    ]
+    assert [serialize_cache.pool_message_key(m) for m in messages] == [None, None, None]
+    inner = CountingSerializer()
+    cache = serialize_cache.CachingSerializer(inner)
+    for message in messages + messages:
+        cache.serialize(message)
+    assert inner.calls == 6
+    different = [serialize_cache.pool_message_key(m) for m in _opening_messages(1, 1) + _opening_messages(1, 2)]
+    assert len(set(different)) == 3  # one SessionCapability, two runspace-count shapes
