@@ -38,7 +38,7 @@ from engine.errors import Diagnostic, EngineError, HostTimeout, ManifestError, P
 from engine.gc_pause import gc_paused
 from engine.inventory import ConnectionSettings
 from engine.logging import register_secret
-from engine.transport import fast_serializer, serialize_cache
+from engine.transport import fast_serializer, fast_xml, serialize_cache
 from engine.transport.command import Pipeline
 from engine.transport.retry import RetryPolicy, classify, remote_command_error, with_retry
 from engine.transport.session import check_statements, is_read_only, statements_read_only
@@ -274,6 +274,7 @@ class PsrpSession:
             # Before the first message: the fast reader first, the cache of sent reads around it.
             fast_serializer.install(pool)
             serialize_cache.install(pool)
+            fast_xml.install()  # pypsrp's outgoing XML, byte-identical (engine/transport/fast_xml.py)
             try:
                 pool.open()
             except BaseException:
