@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from engine.apply.lock import LOCK_PATH
+from engine.apply.lock import LOCK_PATH, RUN_ID_PATTERN
 
 if TYPE_CHECKING:  # the simulator is imported only where a role is enforced
     from engine.sim.registry import Registry
@@ -139,7 +139,10 @@ HVNET_ROLE: tuple[VisibleCmdlet, ...] = (
     _visible("New-Item", _LOCK_PATH, ParamRule("ItemType", validate_pattern="^File$"), "Value"),
     _visible("Get-Content", _LOCK_PATH, "Raw"),
     _visible("Get-Item", _LOCK_PATH),
-    _visible("Remove-Item", _LOCK_PATH),
+    # release: Select-String … -Pattern <run id> -List | Remove-Item; the MatchInfo's Path binds -Path
+    _visible("Select-String", _LOCK_PATH, ParamRule("Pattern", validate_pattern=RUN_ID_PATTERN), "SimpleMatch", "List"),
+    _visible("Remove-Item", _LOCK_PATH, ParamRule("Path", validate_pattern=LOCK_PATH_PATTERN)),
+    _visible("Test-Path", _LOCK_PATH),
 )
 
 

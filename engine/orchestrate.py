@@ -348,6 +348,8 @@ def apply_one(run: HostRun, hooks: Hooks) -> Any:
     finally:
         if lock is not None and lock.held:
             lock.release()
+        if lock is not None:
+            outcome.warnings += lock.warnings  # e.g. our lock had been broken: left to its new holder
 
 
 def _recheck(run: HostRun, hooks: Hooks) -> dict[str, Any]:

@@ -6,8 +6,12 @@ The lock is a file on the host, written with structured cmdlets only:
   (New-Item refuses to overwrite an existing file, which makes taking atomic);
 - when that fails: ``Get-Content -LiteralPath … -Raw`` and ``Get-Item -LiteralPath …``
   read who holds it and since when → ``LockHeld`` naming the holder and its age.
-  A lock older than the TTL is stale (its run died): it is removed and taken once more;
-- release: ``Remove-Item -LiteralPath …`` (in a ``finally`` of the apply).
+  A lock older than the TTL is stale (its run died): it is removed — only if it still holds
+  the run id just read — and taken once more;
+- release (in a ``finally`` of the apply): remove the file only if it still holds this
+  run's id, then ask whether a lock is there (``release_statements``). A run that outlived
+  the TTL may have had its lock broken and taken by another run: that lock is left alone,
+  and ``lock.not_ours`` names its holder (also in the apply report's warnings).
 
 The content is JSON: ``{"holder": "user@machine pid N", "run_id": "…", "started_at": "ISO-8601 UTC"}``.
 Only ``apply`` (and ``drift --fix``) lock; reading a host never does.
@@ -18,6 +22,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import re
 import socket
 import uuid
 from collections.abc import Callable
@@ -35,6 +40,7 @@ from engine.transport.session import HostSession
 __all__ = [
     "DEFAULT_LOCK_TTL_S",
     "LOCK_PATH",
+    "RUN_ID_PATTERN",
     "HostLock",
     "LockInfo",
     "describe_age",
@@ -45,6 +51,7 @@ __all__ = [
 
 LOCK_PATH = "C:\\ProgramData\\hvnet\\lock"
 DEFAULT_LOCK_TTL_S = 30 * 60
+RUN_ID_PATTERN = "^[0-9a-f]{32}$"  # what new_run_id makes (the JEA role pins Select-String -Pattern to it)
 
 log = get_logger()
 Clock = Callable[[], datetime]
@@ -147,8 +154,31 @@ def inspect_statements() -> list[Pipeline]:
     ]
 
 
-def release_statement() -> Pipeline:
-    return Pipeline((Cmdlet.of("Remove-Item", LiteralPath=LOCK_PATH),))
+def remove_statement(run_id: str | None) -> Pipeline:
+    """Remove the lock file if it holds ``run_id`` (any lock file when ``run_id`` is None).
+
+    ``Select-String -LiteralPath <lock> -Pattern <run id> -SimpleMatch -List`` writes one
+    MatchInfo when the file holds that text (nothing, and no error, when it holds another
+    run's), and Remove-Item binds the MatchInfo's ``Path`` (the file's full path) from the
+    pipe: its ``-Path`` accepts pipeline input ByPropertyName (learn.microsoft.com,
+    Select-String and Remove-Item, PowerShell 5.1). Check and removal are one statement on
+    the host, not two round trips: nothing another run does between our round trips can
+    make us remove its lock. (No structured cmdlet deletes a file atomically on a condition;
+    the check and the delete are the host's microseconds apart.)
+    """
+    if run_id is None:
+        return Pipeline((Cmdlet.of("Remove-Item", LiteralPath=LOCK_PATH),))
+    match = Cmdlet.of("Select-String", LiteralPath=LOCK_PATH, Pattern=run_id, SimpleMatch=True, List=True)
+    return Pipeline((match, Cmdlet.of("Remove-Item")))
+
+
+def release_statements(run_id: str) -> list[Pipeline]:
+    """Remove our lock file, then ``Test-Path``: True means a lock is still there — another run's.
+
+    (A missing file is no error for Test-Path, unlike Get-Content, and an error anywhere would
+    cost the verification read sharing the round trip.)
+    """
+    return [remove_statement(run_id), Pipeline((Cmdlet.of("Test-Path", LiteralPath=LOCK_PATH),))]
 
 
 class HostLock:
@@ -171,6 +201,7 @@ class HostLock:
         self.holder = holder or lock_holder()
         self.clock = clock
         self.held = False
+        self.warnings: list[str] = []  # for the report: e.g. our lock was broken by another run
 
     def acquire(self, failure: RemoteCommandError | None = None) -> None:
         """Take the lock, breaking it once if it is stale; ``LockHeld`` when another run has it.
@@ -191,7 +222,7 @@ class HostLock:
         age = info.age_s(self.clock())
         if age is not None and age > self.ttl_s:
             log.warning("lock.stale_broken", host=self.host, holder=info.holder, age_s=int(age))
-            self._remove_quietly()
+            self._remove_stale(info)
             if self._try_take() is None:
                 return
             info = self._inspect() or info
@@ -204,20 +235,57 @@ class HostLock:
         )
 
     def release(self) -> None:
-        """Remove the lock file; a failure is logged (the TTL frees it later), never raised."""
+        """Remove the lock file if it is still ours; a failure is logged (the TTL frees it later), never raised."""
         if not self.held:
             return
         try:
-            self.session.run([release_statement()])
-            self.held = False
-            log.info("lock.released", host=self.host)
+            outputs = self.session.run(release_statements(self.run_id))
         except RemoteCommandError as exc:
-            if exc.category == "ObjectNotFound":  # already gone (a round trip that released it failed later)
-                self.held = False
-                return
-            log.warning("lock.release_failed", host=self.host, error=str(exc), lock=LOCK_PATH)
+            self._release_failed(exc)
+            return
         except TransportError as exc:
             log.warning("lock.release_failed", host=self.host, error=str(exc), lock=LOCK_PATH)
+            return
+        self.released(outputs[-1])
+
+    def released(self, lock_remains: list[Any]) -> None:
+        """``release_statements`` ran; ``lock_remains`` is Test-Path's answer."""
+        self.held = False
+        if lock_remains and isinstance(lock_remains[0], bool) and lock_remains[0]:
+            self._not_ours(self._inspect_quietly())  # rare: costs a round trip to name the holder
+        else:
+            log.info("lock.released", host=self.host)
+
+    def _release_failed(self, exc: RemoteCommandError) -> None:
+        """The release statement failed: read the lock file to see whose it is now."""
+        try:
+            info = self._inspect()
+        except (RemoteCommandError, TransportError) as err:
+            log.warning("lock.release_failed", host=self.host, error=str(exc), lock=LOCK_PATH, inspect_error=str(err))
+            return
+        if info is None:  # already gone (a round trip that released it failed later)
+            self.held = False
+            log.info("lock.released", host=self.host, already_gone=True)
+        elif info.run_id == self.run_id:
+            log.warning("lock.release_failed", host=self.host, error=str(exc), lock=LOCK_PATH)
+        else:
+            self.held = False
+            self._not_ours(info)
+
+    def _not_ours(self, info: LockInfo | None) -> None:
+        """Another run broke our lock (this run outlived the TTL) and may hold it now: leave it."""
+        if info is not None and info.run_id == self.run_id:  # Test-Path saw our own file: not removed
+            self.held = True
+            log.warning("lock.release_failed", host=self.host, error="the lock file is still there", lock=LOCK_PATH)
+            return
+        holder = info.holder if info is not None else "unknown: released again since"
+        self.warnings.append(
+            f"{self.host}: this run's lock had been broken as stale (the run took longer than --lock-ttl, "
+            f"{int(self.ttl_s // 60)} min) and taken by another run ({holder}); its lock {LOCK_PATH} "
+            f"was left in place"
+        )
+        log.warning("lock.not_ours", host=self.host, holder=holder, run_id=info.run_id if info else "",
+                    lock=LOCK_PATH)
 
     def _try_take(self) -> RemoteCommandError | None:
         """None when taken; otherwise the host's error (usually: the file exists)."""
@@ -241,9 +309,19 @@ class HostLock:
             return None
         return parse_lock(content[0] if content else None, item[0] if item else None)
 
-    def _remove_quietly(self) -> None:
+    def _inspect_quietly(self) -> LockInfo | None:
         try:
-            self.session.run([release_statement()])
+            return self._inspect()
+        except (RemoteCommandError, TransportError) as exc:
+            log.warning("lock.inspect_failed", host=self.host, error=str(exc))
+            return None
+
+    def _remove_stale(self, info: LockInfo) -> None:
+        """Remove the stale lock just read — only if it still holds that run's id (another run
+        may have broken it and taken it since). A lock without an hvnet run id: removed as is."""
+        run_id = info.run_id if re.fullmatch(RUN_ID_PATTERN, info.run_id, re.IGNORECASE) else None
+        try:
+            self.session.run([remove_statement(run_id)])
         except RemoteCommandError as exc:
             log.warning("lock.remove_failed", host=self.host, error=exc.message)
 
@@ -276,12 +354,15 @@ def collect_locked(session: HostSession, host: str, lock: HostLock) -> ObservedH
     return parse_observed(host, raw, str(getattr(session, "connection_address", "") or ""))
 
 
+_RELEASE_STATEMENTS = len(release_statements("0"))
+
+
 def verify_tail(lock: HostLock | None) -> list[Pipeline]:
     """The statements that re-read the host and release ``lock`` (they may ride with the last wave)."""
     from engine.observe.collect import COLLECTION
 
     reads = [pipeline for _, pipeline in COLLECTION]
-    return reads + [release_statement()] if lock is not None and lock.held else reads
+    return reads + release_statements(lock.run_id) if lock is not None and lock.held else reads
 
 
 def parse_tail(session: HostSession, host: str, outputs: list[list[Any]], lock: HostLock | None) -> ObservedHost:
@@ -289,9 +370,8 @@ def parse_tail(session: HostSession, host: str, outputs: list[list[Any]], lock: 
     from engine.observe.collect import COLLECTION
     from engine.observe.parse import parse_observed
 
-    if lock is not None and lock.held and len(outputs) == len(COLLECTION) + 1:
-        lock.held = False
-        log.info("lock.released", host=host)
+    if lock is not None and lock.held and len(outputs) == len(COLLECTION) + _RELEASE_STATEMENTS:
+        lock.released(outputs[-1])
     raw = {key: out for (key, _), out in zip(COLLECTION, outputs[: len(COLLECTION)], strict=True)}
     return parse_observed(host, raw, str(getattr(session, "connection_address", "") or ""))
 

@@ -106,6 +106,46 @@ def bind(spec: CmdletSpec, call: CommandCall, has_pipeline_input: bool) -> dict[
     return bound
 
 
+def binds_piped_by_name(spec: CmdletSpec) -> bool:
+    """Does ``spec`` take piped objects by property name (bound per object, before the handler)?"""
+    return any(p.from_pipeline_by_name for p in spec.params)
+
+
+def bind_piped(spec: CmdletSpec, bound: dict[str, Any], piped: Any) -> dict[str, Any]:
+    """``bound`` plus what one piped object binds to, as PowerShell's binder does per record.
+
+    A string binds ByValue to a ValueFromPipeline string parameter; an object binds its
+    properties ByPropertyName (name or alias, case-insensitive) to parameters not bound by
+    name. Nothing bindable: the non-terminating InputObjectNotBound error PowerShell writes
+    for that record (a JEA endpoint that hides the parameter gives exactly this).
+    """
+    free = [p for p in spec.params if p.name not in bound]
+    if isinstance(piped, str):
+        for param in free:
+            if param.from_pipeline and param.kind in ("string", "string[]"):
+                return {**bound, param.name: convert(spec, param, piped)}
+    elif isinstance(piped, PSObj):
+        extra: dict[str, Any] = {}
+        for param in free:
+            if not param.from_pipeline_by_name:
+                continue
+            for name in (param.name, *param.aliases):
+                value = piped.get(name)
+                if value is not None:
+                    extra[param.name] = convert(spec, param, value)
+                    break
+        if extra:
+            return {**bound, **extra}
+    raise binding_error(
+        spec,
+        "InputObjectNotBound",
+        "The input object cannot be bound to any parameters for the command either because the command does "
+        "not take pipeline input or the input and its properties do not match any of the parameters that take "
+        "pipeline input.",
+        _display(piped),
+    )
+
+
 def _bind_positionals(spec: CmdletSpec, bound: dict[str, Any], positionals: Sequence[Any]) -> None:
     free = sorted(
         (p for p in spec.params if p.position is not None and p.name not in bound),

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.sim.binding import bind, cmdlet_type_name
+from engine.sim.binding import bind, bind_piped, binds_piped_by_name, cmdlet_type_name
 from engine.sim.objects import CmdletError, CommandCall, ErrorRecord
 from engine.sim.registry import CmdletSpec, SimHostAPI
 
@@ -170,6 +170,29 @@ def _run_statement(
 
 
 def _invoke(
+    host: SimHostAPI,
+    spec: CmdletSpec,
+    params: dict[str, Any],
+    pipeline_input: list[Any],
+    client_address: str,
+    result: InvocationResult,
+) -> list[Any]:
+    if not pipeline_input or not binds_piped_by_name(spec):
+        return _invoke_once(host, spec, params, pipeline_input, client_address, result)
+    # ValueFromPipelineByPropertyName: PowerShell binds each piped object and runs ProcessRecord
+    # once per object; so the cmdlet log (and a JEA role's ValidatePattern) sees the bound value.
+    out: list[Any] = []
+    for piped in pipeline_input:
+        try:
+            bound = bind_piped(spec, params, piped)
+        except CmdletError as exc:  # this record only: the pipeline goes on
+            result.records.append(("error", exc.record))
+            continue
+        out += _invoke_once(host, spec, bound, [], client_address, result)
+    return out
+
+
+def _invoke_once(
     host: SimHostAPI,
     spec: CmdletSpec,
     params: dict[str, Any],

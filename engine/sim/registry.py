@@ -28,6 +28,9 @@ class ParamSpec:
     position: int | None = None  # positional index, if any
     mandatory: bool = False
     from_pipeline: bool = False  # ValueFromPipeline: input objects bind here
+    # ValueFromPipelineByPropertyName: a piped object's property of this name (or alias) binds here,
+    # one object at a time (see ``engine.sim.binding.bind_piped``).
+    from_pipeline_by_name: bool = False
     parameter_sets: tuple[str, ...] = ()  # informational; handlers enforce set rules themselves
 
 

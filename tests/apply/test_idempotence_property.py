@@ -130,7 +130,8 @@ def mutating_cmdlets(root: Path, start: int) -> list[dict[str, Any]]:
     host = SimulatedHost.from_state(root / "state" / "prop1.json")
     mutating = {id(e) for e in host.mutating_cmdlets()}
     return [e for e in host.counters["cmdlets"][start:]
-            if id(e) in mutating and e["parameters"].get("LiteralPath") not in (LOCK_PATH, [LOCK_PATH])]
+            if id(e) in mutating
+            and (e["parameters"].get("LiteralPath") or e["parameters"].get("Path")) not in (LOCK_PATH, [LOCK_PATH])]
 
 
 def log_length(root: Path) -> int:

@@ -66,9 +66,9 @@ def cmdlet_log(lab: Path) -> list[dict[str, Any]]:
 
 
 def is_lock_op(entry: dict[str, Any]) -> bool:
-    path = str(entry["parameters"].get("LiteralPath") or "")
-    if isinstance(entry["parameters"].get("LiteralPath"), list):
-        path = str(entry["parameters"]["LiteralPath"][0])
+    params = entry["parameters"]
+    value = params.get("LiteralPath") or params.get("Path")  # Path: piped into the release's Remove-Item
+    path = str(value[0] if isinstance(value, list) and value else value or "")
     return path.casefold().startswith(LOCK_DIR)
 
 

@@ -139,7 +139,7 @@ def log_length(lab: Path, host: str = "lab1") -> int:
 
 
 def is_lock_file_call(entry: dict[str, Any]) -> bool:
-    path = entry["parameters"].get("LiteralPath")
+    path = entry["parameters"].get("LiteralPath") or entry["parameters"].get("Path")  # Path: piped (release)
     if isinstance(path, list):
         path = path[0] if path else ""
     return str(path or "").casefold() == LOCK_PATH.casefold()

@@ -13,7 +13,14 @@ from pypsrp.powershell import PowerShell, RunspacePool
 from pypsrp.wsman import WSMan
 from robustness.harness import hvnet
 
-from engine.apply.lock import LOCK_PATH, inspect_statements, release_statement, take_statement
+from engine.apply.lock import (
+    LOCK_PATH,
+    inspect_statements,
+    new_run_id,
+    release_statements,
+    remove_statement,
+    take_statement,
+)
 from engine.jea import (
     HVNET_ROLE,
     LOCK_PATH_PATTERN,
@@ -62,7 +69,8 @@ def outside_role(calls: list[tuple[str, frozenset[str]]]) -> list[str]:
 def test_the_role_covers_the_collector_the_lock_and_the_separator() -> None:
     from datetime import UTC, datetime
 
-    lock = [take_statement("me", "run", datetime.now(UTC)), *inspect_statements(), release_statement()]
+    lock = [take_statement("me", "run", datetime.now(UTC)), *inspect_statements(), *release_statements(new_run_id()),
+            remove_statement(new_run_id()), remove_statement(None)]
     calls = pipeline_calls([*collection_statements(), *lock])
     assert outside_role([*calls, (SEPARATOR_CMDLET, frozenset())]) == []
 
@@ -139,7 +147,7 @@ def test_a_full_apply_of_the_example_lab_succeeds_under_the_generated_role(
         again = hvnet("plan", str(lab), "--detailed-exitcode")
         assert again.exit_code == 0, again.output
         seen = {e["cmdlet"] for e in endpoint.host.counters["cmdlets"]}
-    assert {"New-VMSwitch", "Set-VMNetworkAdapterVlan", "New-Item", "Remove-Item"} <= seen
+    assert {"New-VMSwitch", "Set-VMNetworkAdapterVlan", "New-Item", "Select-String", "Remove-Item", "Test-Path"} <= seen
 
 
 def _invoke(port: int, *commands: tuple[str, dict[str, Any]]) -> PowerShell:
@@ -164,8 +172,13 @@ def _invoke(port: int, *commands: tuple[str, dict[str, Any]]) -> PowerShell:
         ([("Remove-Item", {"LiteralPath": "C:\\Windows\\win.ini"})], "ParameterArgumentValidationError"),
         ([("New-Item", {"LiteralPath": LOCK_PATH, "ItemType": "Directory", "Value": "x"})],
          "ParameterArgumentValidationError"),
+        ([("Remove-Item", {"Path": "C:\\ProgramData\\hvnet\\*"})], "ParameterArgumentValidationError"),
+        ([("Select-String", {"LiteralPath": LOCK_PATH, "Pattern": ".*", "SimpleMatch": True})],
+         "ParameterArgumentValidationError"),
+        ([("Test-Path", {"Path": LOCK_PATH})], "NamedParameterNotFound"),
     ],
-    ids=["invisible-cmdlet", "unused-mutation", "invisible-parameter", "lock-path-pattern", "item-type-pattern"],
+    ids=["invisible-cmdlet", "unused-mutation", "invisible-parameter", "lock-path-pattern", "item-type-pattern",
+         "piped-path-pattern", "run-id-pattern", "test-path-literal-only"],
 )
 def test_a_call_outside_the_role_fails_like_a_jea_endpoint(
     tmp_path: Path, role_file: Path, commands: list[tuple[str, dict[str, Any]]], error_id: str

@@ -7,6 +7,12 @@ cmdlets that a JEA role can restrict to one directory. So only paths under
 — the create-if-absent a lock needs — and creates missing parent directories.
 ``-Path`` is a wildcard path as in PowerShell (New-Item's is literal); ``-LiteralPath``
 never is. Error ids are those of PowerShell's FileSystem provider.
+
+``Remove-Item`` also takes piped objects, as RemoveItemCommand declares: ``-Path``
+ValueFromPipeline and ByPropertyName, ``-LiteralPath`` (alias PSPath) ByPropertyName
+(learn.microsoft.com, Remove-Item, PowerShell 5.1: "Accept pipeline input"). So
+``Select-String … -List | Remove-Item`` removes exactly the files Select-String matched
+(``cmdlets_fs_query``), and ``Get-Item … | Remove-Item`` binds the item's PSPath.
 """
 
 from __future__ import annotations
@@ -60,10 +66,21 @@ def path_not_found(cmdlet: str, path: str) -> ErrorRecord:
                   path, "System.Management.Automation.ItemNotFoundException")
 
 
+_PROVIDER_PREFIXES = ("microsoft.powershell.core\\filesystem::", "filesystem::")
+
+
 def canonical(path: str) -> str | None:
-    """``c:/ProgramData/hvnet/./a//b`` → ``C:\\ProgramData\\hvnet\\a\\b``; None outside the root."""
+    """``c:/ProgramData/hvnet/./a//b`` → ``C:\\ProgramData\\hvnet\\a\\b``; None outside the root.
+
+    A provider-qualified path (an item's PSPath, ``FileSystem::C:\\…``) is its file path.
+    """
+    text = str(path)
+    for prefix in _PROVIDER_PREFIXES:
+        if text.casefold().startswith(prefix):
+            text = text[len(prefix):]
+            break
     parts: list[str] = []
-    for part in str(path).replace("/", "\\").split("\\"):
+    for part in text.replace("/", "\\").split("\\"):
         if part in ("", "."):
             continue
         if part == "..":
@@ -205,9 +222,14 @@ def register(registry: Registry, host: HostWithModel, clock: Clock = _utc_now) -
         ParamSpec("Path", "string[]", position=0),
         ParamSpec("LiteralPath", "string[]", aliases=("PSPath", "LP")),
     )
+    piped_paths = (  # Remove-Item: bound from each piped object (a MatchInfo's Path, an item's PSPath)
+        ParamSpec("Path", "string[]", position=0, from_pipeline=True, from_pipeline_by_name=True),
+        ParamSpec("LiteralPath", "string[]", aliases=("PSPath", "LP"), from_pipeline_by_name=True),
+    )
 
-    def spec(name: str, handler: Any, extra: tuple[ParamSpec, ...], mutating: bool) -> CmdletSpec:
-        return CmdletSpec(name, handler, (*paths, *extra), mutating=mutating, module=MODULE)
+    def spec(name: str, handler: Any, extra: tuple[ParamSpec, ...], mutating: bool,
+             path_params: tuple[ParamSpec, ...] = paths) -> CmdletSpec:
+        return CmdletSpec(name, handler, (*path_params, *extra), mutating=mutating, module=MODULE)
 
     registry.register(spec("New-Item", lambda ctx, p, _i: new_item(host.model, ctx, p, clock), (
         ParamSpec("ItemType", "string", aliases=("Type",)),
@@ -224,4 +246,4 @@ def register(registry: Registry, host: HostWithModel, clock: Clock = _utc_now) -
     registry.register(spec("Remove-Item", lambda ctx, p, _i: remove_item(host.model, ctx, p), (
         ParamSpec("Force", "switch"),
         ParamSpec("Recurse", "switch"),
-    ), True))
+    ), True, piped_paths))

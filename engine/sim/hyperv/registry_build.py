@@ -8,6 +8,7 @@ from engine.sim.generic import register_generic
 from engine.sim.hyperv import (
     cmdlets_adapter,
     cmdlets_fs,
+    cmdlets_fs_query,
     cmdlets_hnv,
     cmdlets_read,
     cmdlets_read_net,
@@ -21,6 +22,7 @@ from engine.sim.registry import Registry
 _MODULES = (
     cmdlets_read, cmdlets_read_net,  # reads (engineer A)
     cmdlets_switch, cmdlets_adapter, cmdlets_vlan, cmdlets_sriov, cmdlets_hnv, cmdlets_fs,  # mutations (B)
+    cmdlets_fs_query,  # the lock's conditional release: Select-String, Test-Path
 )  # fmt: skip
 
 
