@@ -13,7 +13,8 @@ import secrets
 from typing import Any
 
 from engine.inventory import ConnectionSettings
-from engine.transport.psrp import PsrpSession, register_password
+from engine.transport.psrp import PsrpSession
+from engine.transport.wsman_arguments import register_password
 
 SIM_USER = "hvnet"
 LOOPBACK = "127.0.0.1"

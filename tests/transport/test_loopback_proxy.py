@@ -5,7 +5,7 @@ from __future__ import annotations
 
 def test_loopback_endpoints_never_use_an_environment_proxy() -> None:
     from engine.inventory import ConnectionSettings
-    from engine.transport.psrp import wsman_arguments
+    from engine.transport.wsman_arguments import wsman_arguments
 
     def args(server: str) -> dict:
         settings = ConnectionSettings(server=server, auth="ntlm", username="u", password_env="P")

@@ -7,7 +7,7 @@ from pypsrp.wsman import WSMan
 
 from engine.errors import ManifestError
 from engine.inventory import ConnectionSettings
-from engine.transport.psrp import resolve_password, wsman_arguments
+from engine.transport.wsman_arguments import resolve_password, wsman_arguments
 
 
 def settings(**kw: object) -> ConnectionSettings:
