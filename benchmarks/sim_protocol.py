@@ -240,6 +240,18 @@ def replay_exchange(port: int, envelopes: list[bytes]) -> int:
     return len(envelopes)
 
 
+def reference_loop_ms() -> float:
+    """CPU time of a fixed pure-Python loop: how fast this machine runs Python right now.
+
+    A shared VM's speed drifts (here by up to 2x within an hour); printing this beside the
+    table tells which runs are comparable."""
+    start = time.process_time()
+    total = 0
+    for i in range(1_000_000):
+        total += i & 7
+    return (time.process_time() - start) * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -249,6 +261,7 @@ def main() -> None:
     from engine.logging import configure_logging
 
     configure_logging("console", -1, stream=sys.stderr)  # no debug lines from the client or the sim
+    reference_before = reference_loop_ms()
     rows: list[tuple[str, str, tuple[float, float, float, float], str]] = []
     host = BenchHost()
     for auth in ("basic", "ntlm"):
@@ -274,6 +287,10 @@ def main() -> None:
     rows.append(("  of which server: dispatch + CLIXML", "10", (*stats[:3], stats[2]), ""))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"loopback, client and server in one process; {os.cpu_count()} CPUs, load average {load:.1f}")
+    print(
+        f"reference loop (1M iterations of pure Python, CPU): {reference_before:.0f} ms before, "
+        f"{reference_loop_ms():.0f} ms after — compare runs whose figures here agree"
+    )
     print(f"{'measurement':44} {'runs':>5} {'median':>10} {'p95':>10} {'CPU med':>10} {'server CPU':>10}  target")
     for name, runs_text, (med, p95, cpu, server_cpu), target in rows:
         print(
