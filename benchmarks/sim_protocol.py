@@ -167,22 +167,30 @@ def lab_drift_read(runs: int) -> tuple[float, float, float, float]:
             return summary(timed(read, runs))
 
 
-def invoke(port: int, auth: str, count: int) -> int:
-    encryption = "auto" if auth == "ntlm" else "never"
-    wsman = WSMan(
+def plain_wsman(port: int, auth: str) -> WSMan:
+    """pypsrp's own client for the simulator on loopback."""
+    return WSMan(
         "127.0.0.1",
         port=port,
         ssl=False,
         auth=auth,
-        encryption=encryption,
+        encryption="auto" if auth == "ntlm" else "never",
         username="hvnet",
         password=PASSWORD,
         no_proxy=True,  # loopback: never a proxy (and no per-request proxy lookup in the environment)
     )
+
+
+def get_things(wsman: WSMan, count: int) -> int:
+    """Open a pool on ``wsman``, run ``Get-Thing -Count count``, close it."""
     with RunspacePool(wsman) as pool:
         ps = PowerShell(pool)
         ps.add_cmdlet("Get-Thing").add_parameter("Count", count)
         return len(ps.invoke())
+
+
+def invoke(port: int, auth: str, count: int) -> int:
+    return get_things(plain_wsman(port, auth), count)
 
 
 def session_invoke(port: int, count: int) -> int:
@@ -203,10 +211,7 @@ def session_invoke(port: int, count: int) -> int:
 
 def record_exchange(port: int) -> list[bytes]:
     """The WS-Management envelopes pypsrp sends for open + ``Get-Thing -Count 1`` + close."""
-    wsman = WSMan(
-        "127.0.0.1", port=port, ssl=False, auth="basic", encryption="never",
-        username="hvnet", password=PASSWORD, no_proxy=True,
-    )
+    wsman = plain_wsman(port, "basic")
     sent: list[bytes] = []
     send = wsman.transport.send
 
@@ -215,10 +220,7 @@ def record_exchange(port: int) -> list[bytes]:
         return send(message, **kwargs)
 
     wsman.transport.send = recording_send
-    with RunspacePool(wsman) as pool:
-        ps = PowerShell(pool)
-        ps.add_cmdlet("Get-Thing").add_parameter("Count", 1)
-        ps.invoke()
+    get_things(wsman, 1)
     return sent
 
 
