@@ -30,7 +30,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from pypsrp.complex_objects import ApartmentState, HostInfo, PSThreadOptions
-from pypsrp.messages import InitRunspacePool, SessionCapability
+from pypsrp.messages import CreatePipeline, InitRunspacePool, SessionCapability
 
 from engine.transport.command import Pipeline
 
@@ -69,7 +69,8 @@ def pool_message_key(value: Any) -> Hashable | None:
 
 
 def cached_entries() -> int:
-    """How many serialized pipelines the process holds (for tests and diagnostics)."""
+    """How many serialized messages the process holds: pipelines and pool-opening messages
+    (for tests and diagnostics)."""
     with _cache_lock:
         return len(_cache)
 
@@ -92,8 +93,7 @@ class CachingSerializer:
     def serialize(self, value: Any, metadata: Any = None, parent: Any = None, clear: bool = True) -> Any:
         key: Hashable | None = None
         if metadata is None and parent is None:  # a whole message, not a nested property
-            is_pipeline = type(value).__name__ == "CreatePipeline"
-            key = _current_key.get() if is_pipeline else pool_message_key(value)
+            key = _current_key.get() if type(value) is CreatePipeline else pool_message_key(value)
         if key is None:
             return self._inner.serialize(value, metadata, parent, clear)
         body = _lookup(key)
